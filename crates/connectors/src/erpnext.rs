@@ -1,0 +1,336 @@
+//! ERPNext (Frappe) through its REST API.
+//!
+//! Follows docs.frappe.io/framework/user/en/api/rest: token auth
+//! (`Authorization: token <api_key>:<api_secret>`), `/api/resource/<DocType>`
+//! with `filters`, `fields`, `limit_start` and `limit_page_length`, answers
+//! wrapped in `{"data": ...}`, and error bodies carrying `exc_type` and
+//! `_server_messages`. `modified` is site-local time without a zone; the
+//! site's time zone is a setting and converted here, nowhere else.
+//!
+//! The store order id is kept on the Sales Order in a custom field
+//! (`shopify_order_id` by default, as ERPNext's own Shopify integration
+//! does), which is how we look an order up before ever creating it.
+
+use crate::http;
+use crate::settings::{validate_base_url, SettingsError};
+use crate::traits::Erp;
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration as Days, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use ferry_domain::{ConnectorError, ErpOrderRef, FieldError, Order};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const SYSTEM: &str = "ERPNext";
+pub const DEFAULT_REF_FIELD: &str = "shopify_order_id";
+
+/// An ERPNext site.
+pub struct ErpNext {
+    base: String,
+    auth: String,
+    tz: Tz,
+    ref_field: String,
+    delivery_after_days: i64,
+    client: reqwest::Client,
+}
+
+impl ErpNext {
+    /// `secret` is `api_key:api_secret`. Settings: `timezone` (IANA name of
+    /// the site's time zone, default UTC), `external_ref_field`,
+    /// `delivery_after_days` (default 7).
+    pub fn new(base_url: &str, settings: &Value, secret: &str) -> Result<Self, SettingsError> {
+        let base = validate_base_url(base_url)?;
+        let secret = secret.trim();
+        match secret.split_once(':') {
+            Some((k, s)) if !k.is_empty() && !s.is_empty() => {}
+            _ => return Err(SettingsError::BadSecret("ERPNext expects api_key:api_secret".into())),
+        }
+        let tz_name = settings.get("timezone").and_then(Value::as_str).unwrap_or("UTC");
+        let tz: Tz = tz_name.parse().map_err(|_| SettingsError::BadSetting {
+            key: "timezone".into(),
+            message: format!("{tz_name:?} is not a time zone name like Europe/Berlin"),
+        })?;
+        let ref_field = settings.get("external_ref_field").and_then(Value::as_str).unwrap_or(DEFAULT_REF_FIELD);
+        if ref_field.is_empty() || !ref_field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(SettingsError::BadSetting {
+                key: "external_ref_field".into(),
+                message: "must be a field name like shopify_order_id".into(),
+            });
+        }
+        let delivery_after_days = settings.get("delivery_after_days").and_then(Value::as_i64).unwrap_or(7);
+        Ok(Self {
+            base: base.as_str().trim_end_matches('/').to_owned(),
+            auth: format!("token {secret}"),
+            tz,
+            ref_field: ref_field.to_owned(),
+            delivery_after_days,
+            client: http::client(),
+        })
+    }
+
+    fn resource_url(&self, doctype: &str) -> String {
+        format!("{}/api/resource/{}", self.base, urlencoding::encode(doctype))
+    }
+
+    async fn call(&self, method: Method, url: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value> {
+        let mut req = self.client.request(method, url).header("Authorization", &self.auth).query(query);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
+        let status = resp.status();
+        if let Some(err) = http::classify_status(SYSTEM, status, resp.headers()) {
+            return Err(err);
+        }
+        let bytes = http::read_body(SYSTEM, resp).await?;
+        if !status.is_success() {
+            return Err(frappe_error(status, &bytes));
+        }
+        let v: Value = http::parse_json(SYSTEM, "an answer", &bytes)?;
+        v.get("data").cloned().ok_or_else(|| ConnectorError::Protocol("ERPNext answer has no \"data\"".into()))
+    }
+
+    async fn list(&self, doctype: &str, filters: Value, fields: Value, limit: u32) -> Result<Vec<Value>> {
+        let query = [
+            ("filters", filters.to_string()),
+            ("fields", fields.to_string()),
+            ("limit_start", "0".to_owned()),
+            ("limit_page_length", limit.to_string()),
+        ];
+        match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
+            Value::Array(rows) => Ok(rows),
+            other => Err(ConnectorError::Protocol(format!("ERPNext {doctype} list is not an array: {}", kind(&other)))),
+        }
+    }
+
+    /// Finds the customer by email (or by name for guests), creating it if missing.
+    async fn ensure_customer(&self, order: &Order) -> Result<String> {
+        let name = order.customer.display_name();
+        let filters = match &order.customer.email {
+            Some(email) => json!([["email_id", "=", email]]),
+            None => json!([["customer_name", "=", name]]),
+        };
+        if let Some(found) = self.list("Customer", filters, json!(["name"]), 1).await?.first() {
+            return string_field(found, "name", "Customer");
+        }
+        let created = self
+            .call(
+                Method::POST,
+                &self.resource_url("Customer"),
+                &[],
+                Some(&json!({
+                    "customer_name": name,
+                    "customer_type": "Individual",
+                    "email_id": order.customer.email,
+                    "mobile_no": order.customer.phone,
+                })),
+            )
+            .await?;
+        string_field(&created, "name", "Customer")
+    }
+
+    /// Site-local `modified` text → UTC.
+    pub fn site_time(&self, text: &str) -> Result<DateTime<Utc>> {
+        parse_site_time(text, self.tz)
+    }
+}
+
+#[async_trait]
+impl Erp for ErpNext {
+    async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>> {
+        let rows = self
+            .list(
+                "Sales Order",
+                json!([[self.ref_field, "=", external_ref], ["docstatus", "!=", 2]]),
+                json!(["name", self.ref_field]),
+                2,
+            )
+            .await?;
+        match rows.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(ErpOrderRef { id: string_field(one, "name", "Sales Order")?, external_ref: external_ref.to_owned() })),
+            [first, ..] => {
+                // Two live documents for one store order: someone made one by hand.
+                // Report it loudly; link the first so we never add a third.
+                tracing::warn!(external_ref, "ERPNext has more than one Sales Order for one store order");
+                Ok(Some(ErpOrderRef { id: string_field(first, "name", "Sales Order")?, external_ref: external_ref.to_owned() }))
+            }
+        }
+    }
+
+    async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
+        let customer = self.ensure_customer(order).await?;
+        let local_date = order.created_at.with_timezone(&self.tz).date_naive();
+        let mut items = Vec::with_capacity(order.lines.len());
+        for (i, line) in order.lines.iter().enumerate() {
+            let Some(sku) = &line.sku else {
+                return Err(ConnectorError::Rejected {
+                    message: format!("order {} line {} ({:?}) has no SKU; give the product a SKU in the store", order.number, i + 1, line.title),
+                    fields: vec![FieldError { field: format!("lines[{i}].sku"), message: "missing".into() }],
+                });
+            };
+            items.push(json!({ "item_code": sku, "qty": line.quantity, "rate": line.unit_price.amount.to_string() }));
+        }
+        let mut doc = json!({
+            "customer": customer,
+            "transaction_date": local_date.to_string(),
+            "delivery_date": (local_date + Days::days(self.delivery_after_days)).to_string(),
+            "currency": order.total.currency.code(),
+            "po_no": order.number,
+            "docstatus": 1,
+            "items": items,
+        });
+        doc[self.ref_field.as_str()] = json!(order.id);
+        let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
+        Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone() })
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string_field(v: &Value, field: &str, doctype: &str) -> Result<String> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ConnectorError::Protocol(format!("ERPNext {doctype} has no text field {field:?}")))
+}
+
+/// Parses `2026-11-26 14:05:01.123456` in `tz`. A time that a DST change
+/// skipped is moved forward past the gap; one that happened twice takes the
+/// earlier instant, so a cursor can only re-read, never skip.
+pub fn parse_site_time(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f")
+        .map_err(|e| ConnectorError::Protocol(format!("ERPNext time {text:?} is not YYYY-MM-DD HH:MM:SS: {e}")))?;
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(early, _) => Ok(early.with_timezone(&Utc)),
+        LocalResult::None => tz
+            .from_local_datetime(&(naive + Days::hours(1)))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| ConnectorError::Protocol(format!("ERPNext time {text:?} does not exist in {tz}"))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FrappeError {
+    exc_type: Option<String>,
+    #[serde(rename = "_server_messages")]
+    server_messages: Option<String>,
+    message: Option<Value>,
+    exception: Option<String>,
+}
+
+/// Reads a Frappe error body into the typed error.
+pub fn frappe_error(status: StatusCode, body: &[u8]) -> ConnectorError {
+    let parsed: Option<FrappeError> = serde_json::from_slice(body).ok();
+    let exc_type = parsed.as_ref().and_then(|p| p.exc_type.clone()).unwrap_or_default();
+    let message = parsed.as_ref().map(human_message).filter(|m| !m.is_empty()).unwrap_or_else(|| {
+        let raw = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        if raw.trim().is_empty() { format!("HTTP {status}") } else { raw }
+    });
+    let text = format!("ERPNext: {message}");
+    match (status, exc_type.as_str()) {
+        (StatusCode::FORBIDDEN, _) | (_, "PermissionError") | (_, "AuthenticationError") => {
+            ConnectorError::Auth(format!("{text} (check the API user's roles and key)"))
+        }
+        (StatusCode::NOT_FOUND, _) | (_, "DoesNotExistError") => ConnectorError::NotFound(text),
+        (s, _) if s.is_client_error() => ConnectorError::Rejected { message: text, fields: vec![] },
+        _ => ConnectorError::Protocol(text),
+    }
+}
+
+fn human_message(e: &FrappeError) -> String {
+    // `_server_messages` is a JSON list of JSON strings, each an object with `message`.
+    if let Some(raw) = &e.server_messages {
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+            let msgs: Vec<String> = list
+                .iter()
+                .filter_map(|s| serde_json::from_str::<Value>(s).ok())
+                .filter_map(|v| v.get("message").and_then(Value::as_str).map(strip_tags))
+                .collect();
+            if !msgs.is_empty() {
+                return msgs.join("; ");
+            }
+        }
+    }
+    if let Some(Value::String(m)) = &e.message {
+        return strip_tags(m);
+    }
+    e.exception.clone().unwrap_or_default()
+}
+
+/// Frappe puts HTML in messages (`<strong>`); people read text.
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_time_is_converted_with_dst() {
+        let berlin: Tz = "Europe/Berlin".parse().expect("tz");
+        let t = parse_site_time("2026-11-26 14:05:01.123456", berlin).expect("parse");
+        assert_eq!(t.to_rfc3339(), "2026-11-26T13:05:01.123456+00:00", "CET is UTC+1 in November");
+        let summer = parse_site_time("2026-07-01 12:00:00", berlin).expect("parse");
+        assert_eq!(summer.to_rfc3339(), "2026-07-01T10:00:00+00:00", "CEST is UTC+2");
+        let twice = parse_site_time("2026-10-25 02:30:00", berlin).expect("ambiguous hour");
+        assert_eq!(twice.to_rfc3339(), "2026-10-25T00:30:00+00:00", "the earlier of the two instants");
+        let skipped = parse_site_time("2026-03-29 02:30:00", berlin).expect("skipped hour");
+        assert_eq!(skipped.to_rfc3339(), "2026-03-29T01:30:00+00:00", "moved past the gap");
+        assert!(matches!(parse_site_time("26/11/2026", berlin), Err(ConnectorError::Protocol(_))));
+    }
+
+    #[test]
+    fn frappe_error_bodies_map_to_actions() {
+        let link = br#"{"exc_type":"LinkValidationError","exception":"frappe.exceptions.LinkValidationError: Could not find Item Code: MUG-9",
+            "_server_messages":"[\"{\\\"message\\\": \\\"Could not find <strong>Item Code</strong>: MUG-9\\\", \\\"title\\\": \\\"Message\\\", \\\"indicator\\\": \\\"red\\\", \\\"raise_exception\\\": 1}\"]"}"#;
+        match frappe_error(StatusCode::EXPECTATION_FAILED, link) {
+            ConnectorError::Rejected { message, .. } => assert_eq!(message, "ERPNext: Could not find Item Code: MUG-9"),
+            other => panic!("expected Rejected, got {other:?}"),
+        }
+        let perm = br#"{"exc_type":"PermissionError","_server_messages":"[]"}"#;
+        assert!(matches!(frappe_error(StatusCode::FORBIDDEN, perm), ConnectorError::Auth(_)));
+        let missing = br#"{"exc_type":"DoesNotExistError","message":"Sales Order SAL-ORD-1 not found"}"#;
+        assert!(matches!(frappe_error(StatusCode::NOT_FOUND, missing), ConnectorError::NotFound(_)));
+        assert!(matches!(frappe_error(StatusCode::EXPECTATION_FAILED, b"<html>oops"), ConnectorError::Rejected { .. }),
+            "a non-JSON error body still yields a typed error");
+        assert!(matches!(frappe_error(StatusCode::IM_A_TEAPOT, b""), ConnectorError::Rejected { .. }));
+    }
+
+    #[test]
+    fn settings_and_secret_are_validated() {
+        let s = json!({});
+        assert!(matches!(ErpNext::new("https://erp.example.com", &s, "no-colon"), Err(SettingsError::BadSecret(_))));
+        assert!(matches!(
+            ErpNext::new("https://erp.example.com", &json!({"timezone": "Mars/Olympus"}), "k:s"),
+            Err(SettingsError::BadSetting { .. })
+        ));
+        let e = ErpNext::new("http://127.0.0.1:1/erpnext/", &json!({"timezone": "Europe/Berlin"}), "k:s").expect("valid");
+        assert_eq!(e.resource_url("Sales Order"), "http://127.0.0.1:1/erpnext/api/resource/Sales%20Order");
+        assert_eq!(e.auth, "token k:s");
+    }
+}

@@ -1,0 +1,117 @@
+//! The HTTP layer every connector shares: one client with timeouts, status
+//! codes mapped to the typed error, `Retry-After` honoured, bodies capped so
+//! a runaway response cannot exhaust memory.
+
+use ferry_domain::ConnectorError;
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use std::time::Duration;
+
+/// Bodies larger than this are refused, not read whole.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Builds the shared client: rustls, 10 s connect, 60 s overall.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Maps a transport failure (no response) to the typed error.
+pub fn transport_error(system: &str, e: &reqwest::Error) -> ConnectorError {
+    // reqwest's Display may include the URL; ours never carry secrets in URLs.
+    if e.is_timeout() {
+        ConnectorError::Transient(format!("{system} did not answer in time"))
+    } else if e.is_connect() {
+        ConnectorError::Transient(format!("cannot reach {system}: connection failed"))
+    } else {
+        ConnectorError::Transient(format!("{system}: {}", without_url(e)))
+    }
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(url) = e.url() {
+        s = s.replace(url.as_str(), "");
+    }
+    s
+}
+
+/// Parses `Retry-After` (seconds or an HTTP date); `None` if absent.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Maps a status that is not a success and needs no body to decide:
+/// 429, 5xx, 401/403. Other statuses return `None` (the caller reads the body).
+pub fn classify_status(system: &str, status: StatusCode, headers: &HeaderMap) -> Option<ConnectorError> {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => Some(ConnectorError::RateLimited {
+            retry_after: retry_after(headers).unwrap_or(Duration::from_secs(2)),
+        }),
+        StatusCode::UNAUTHORIZED => Some(ConnectorError::Auth(format!("{system} refused the credentials (401)"))),
+        s if s.is_server_error() => Some(ConnectorError::Transient(format!("{system} answered {s}"))),
+        _ => None,
+    }
+}
+
+/// Reads the body, at most `MAX_BODY_BYTES`.
+pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, ConnectorError> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large(system));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(system, &e))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large(system));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(system: &str) -> ConnectorError {
+    ConnectorError::Protocol(format!("{system} sent a response larger than {} MB; refused", MAX_BODY_BYTES / 1024 / 1024))
+}
+
+/// Parses JSON, naming the system and the problem on failure.
+pub fn parse_json<T: serde::de::DeserializeOwned>(system: &str, what: &str, body: &[u8]) -> Result<T, ConnectorError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ConnectorError::Protocol(format!("{system} sent {what} that is not what its API documents: {e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn retry_after_in_seconds_and_garbage() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("2.5"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(2500)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None, "an unreadable header is ignored, not a panic");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("-4"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn statuses_map_to_actions() {
+        let h = HeaderMap::new();
+        assert!(matches!(classify_status("X", StatusCode::TOO_MANY_REQUESTS, &h), Some(ConnectorError::RateLimited { .. })));
+        assert!(matches!(classify_status("X", StatusCode::BAD_GATEWAY, &h), Some(ConnectorError::Transient(_))));
+        assert!(matches!(classify_status("X", StatusCode::UNAUTHORIZED, &h), Some(ConnectorError::Auth(_))));
+        assert_eq!(classify_status("X", StatusCode::NOT_FOUND, &h), None, "the body decides");
+    }
+}

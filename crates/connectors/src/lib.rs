@@ -1,0 +1,35 @@
+//! Connectors: code for each kind of external system, behind the capability
+//! traits `Store`, `Erp` and `Courier`. Every method returns the typed
+//! `ConnectorError`, which alone decides what the engine does next.
+
+pub mod erpnext;
+pub mod http;
+pub mod settings;
+pub mod shopify;
+mod traits;
+
+pub use settings::{validate_base_url, SettingsError};
+pub use traits::{Courier, Erp, Page, Store};
+
+use ferry_domain::ConnectorError;
+
+pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
+
+/// The kinds this build can connect to.
+pub const KINDS: &[(&str, &str)] = &[("shopify", "store"), ("erpnext", "erp")];
+
+/// Builds the store connector for `kind`.
+pub fn store(kind: &str, base_url: &str, settings: &serde_json::Value, secret: &str) -> Result<Box<dyn Store>, SettingsError> {
+    match kind {
+        "shopify" => Ok(Box::new(shopify::Shopify::new(base_url, settings, secret)?)),
+        other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "store" }),
+    }
+}
+
+/// Builds the ERP connector for `kind`.
+pub fn erp(kind: &str, base_url: &str, settings: &serde_json::Value, secret: &str) -> Result<Box<dyn Erp>, SettingsError> {
+    match kind {
+        "erpnext" => Ok(Box::new(erpnext::ErpNext::new(base_url, settings, secret)?)),
+        other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "ERP" }),
+    }
+}

@@ -1,0 +1,467 @@
+//! Shopify through the GraphQL Admin API.
+//!
+//! Follows shopify.dev/docs/api/admin-graphql (the `orders` query, `first`/
+//! `after` cursor pagination up to 250 per page, the `query` search syntax
+//! with `updated_at:>=`) and shopify.dev/docs/apps/build/apis/graphql-admin/
+//! rate-limits (calculated query cost, `extensions.cost.throttleStatus`, a
+//! `THROTTLED` error code when the bucket is empty). Auth is the
+//! `X-Shopify-Access-Token` header of a custom app.
+
+use crate::http;
+use crate::settings::{validate_base_url, SettingsError};
+use crate::traits::{Page, Store};
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use ferry_domain::{Address, ConnectorError, Customer, Money, Order, OrderLine, OrderStatus};
+use serde::Deserialize;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub const DEFAULT_API_VERSION: &str = "2025-07";
+/// Shopify's maximum for `first`.
+pub const MAX_PAGE: u32 = 250;
+const SYSTEM: &str = "Shopify";
+
+pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges { cursor node {
+      id name createdAt updatedAt cancelledAt closed email phone
+      totalPriceSet { shopMoney { amount currencyCode } }
+      customer { id email firstName lastName phone }
+      shippingAddress { name address1 address2 city zip countryCodeV2 phone }
+      lineItems(first: 50) { edges { node { sku title quantity
+        originalUnitPriceSet { shopMoney { amount currencyCode } } } } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+/// A Shopify store.
+pub struct Shopify {
+    endpoint: String,
+    token: String,
+    page_size: u32,
+    client: reqwest::Client,
+    /// The bucket as Shopify last reported it, to pace the next call.
+    throttle: Mutex<Option<ThrottleStatus>>,
+}
+
+impl Shopify {
+    /// `base_url` is the shop's admin origin (`https://my-shop.myshopify.com`);
+    /// settings: `api_version` (default 2025-07), `page_size` (1..=250).
+    pub fn new(base_url: &str, settings: &serde_json::Value, token: &str) -> Result<Self, SettingsError> {
+        let base = validate_base_url(base_url)?;
+        let version = settings.get("api_version").and_then(|v| v.as_str()).unwrap_or(DEFAULT_API_VERSION);
+        if !version.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            return Err(SettingsError::BadSetting { key: "api_version".into(), message: format!("{version:?} is not like 2025-07") });
+        }
+        let page_size = match settings.get("page_size") {
+            None => MAX_PAGE,
+            Some(v) => match v.as_u64() {
+                Some(n @ 1..=250) => n as u32,
+                _ => return Err(SettingsError::BadSetting { key: "page_size".into(), message: "must be 1 to 250".into() }),
+            },
+        };
+        if token.trim().is_empty() {
+            return Err(SettingsError::BadSecret("the Admin API access token is empty".into()));
+        }
+        let endpoint = format!("{}/admin/api/{version}/graphql.json", base.as_str().trim_end_matches('/'));
+        Ok(Self { endpoint, token: token.trim().to_owned(), page_size, client: http::client(), throttle: Mutex::new(None) })
+    }
+
+    /// How long to wait so the bucket holds `cost` points again.
+    fn pacing_delay(&self, cost: f64) -> Duration {
+        let status = self.throttle.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match status {
+            Some(s) if s.currently_available < cost && s.restore_rate > 0.0 => {
+                Duration::from_secs_f64(((cost - s.currently_available) / s.restore_rate).min(60.0))
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
+    async fn post(&self, variables: serde_json::Value) -> Result<GraphQlResponse<OrdersData>> {
+        let expected_cost = f64::from(self.page_size) * 1.5 + 2.0;
+        let wait = self.pacing_delay(expected_cost);
+        if !wait.is_zero() {
+            tracing::debug!(?wait, "pacing to stay under Shopify's query-cost bucket");
+            tokio::time::sleep(wait).await;
+        }
+        let resp = self
+            .client
+            .post(&self.endpoint)
+            .header("X-Shopify-Access-Token", &self.token)
+            .json(&serde_json::json!({ "query": ORDERS_QUERY, "variables": variables }))
+            .send()
+            .await
+            .map_err(|e| http::transport_error(SYSTEM, &e))?;
+        let status = resp.status();
+        if let Some(err) = http::classify_status(SYSTEM, status, resp.headers()) {
+            return Err(err);
+        }
+        let body = http::read_body(SYSTEM, resp).await?;
+        if status == reqwest::StatusCode::FORBIDDEN {
+            return Err(ConnectorError::Auth(format!(
+                "Shopify refused access (403): the app lacks a scope such as read_orders. {}",
+                error_text(&body)
+            )));
+        }
+        if !status.is_success() {
+            return Err(ConnectorError::Protocol(format!("Shopify answered {status}: {}", error_text(&body))));
+        }
+        let parsed: GraphQlResponse<OrdersData> = http::parse_json(SYSTEM, "an orders response", &body)?;
+        if let Some(cost) = &parsed.extensions.as_ref().and_then(|e| e.cost.clone()) {
+            *self.throttle.lock().unwrap_or_else(|e| e.into_inner()) = Some(cost.throttle_status.clone());
+        }
+        Ok(parsed)
+    }
+}
+
+fn error_text(body: &[u8]) -> String {
+    // Shopify sends {"errors": "..."} or {"errors": [{"message": ...}]}.
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = match v.get("errors") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    };
+    text.chars().take(300).collect()
+}
+
+#[async_trait]
+impl Store for Shopify {
+    async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>> {
+        let query = since.map(|s| format!("updated_at:>='{}'", s.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        let resp = self.post(serde_json::json!({ "first": self.page_size, "after": after, "query": query })).await?;
+        let data = resp.into_data()?;
+        let orders = data
+            .orders
+            .edges
+            .into_iter()
+            .map(|e| e.node.into_order())
+            .collect::<Result<Vec<_>>>()?;
+        let next = if data.orders.page_info.has_next_page {
+            Some(data.orders.page_info.end_cursor.ok_or_else(|| {
+                ConnectorError::Protocol("Shopify said there is a next page but gave no endCursor".into())
+            })?)
+        } else {
+            None
+        };
+        Ok(Page { items: orders, next })
+    }
+}
+
+// ---- wire types (the documented response shape) ----
+
+#[derive(Debug, Deserialize)]
+pub struct GraphQlResponse<T> {
+    pub data: Option<T>,
+    #[serde(default)]
+    pub errors: Option<Vec<GraphQlError>>,
+    pub extensions: Option<Extensions>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GraphQlError {
+    pub message: String,
+    #[serde(default)]
+    pub extensions: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Extensions {
+    pub cost: Option<Cost>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    pub requested_query_cost: f64,
+    pub actual_query_cost: Option<f64>,
+    pub throttle_status: ThrottleStatus,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ThrottleStatus {
+    pub maximum_available: f64,
+    pub currently_available: f64,
+    pub restore_rate: f64,
+}
+
+impl<T> GraphQlResponse<T> {
+    /// The data, or the typed error the `errors` array stands for.
+    pub fn into_data(self) -> Result<T> {
+        if let Some(errors) = self.errors.filter(|e| !e.is_empty()) {
+            let throttled = errors.iter().any(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code")).and_then(|c| c.as_str()) == Some("THROTTLED")
+            });
+            if throttled {
+                let wait = self
+                    .extensions
+                    .and_then(|x| x.cost)
+                    .map(|c| {
+                        let s = c.throttle_status;
+                        let missing = (c.requested_query_cost - s.currently_available).max(1.0);
+                        if s.restore_rate > 0.0 { missing / s.restore_rate } else { 1.0 }
+                    })
+                    .unwrap_or(1.0);
+                return Err(ConnectorError::RateLimited { retry_after: Duration::from_secs_f64(wait.clamp(0.05, 60.0)) });
+            }
+            let messages = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+            return Err(ConnectorError::Protocol(format!("Shopify returned errors: {messages}")));
+        }
+        self.data.ok_or_else(|| ConnectorError::Protocol("Shopify returned neither data nor errors".into()))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OrdersData {
+    pub orders: Connection<OrderNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection<T> {
+    pub edges: Vec<Edge<T>>,
+    #[serde(default = "PageInfo::last")]
+    pub page_info: PageInfo,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Edge<T> {
+    pub node: T,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    fn last() -> Self {
+        Self { has_next_page: false, end_cursor: None }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoneyBag {
+    #[serde(rename = "shopMoney")]
+    pub shop_money: MoneyV2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyV2 {
+    pub amount: String,
+    pub currency_code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderNode {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed: bool,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub total_price_set: MoneyBag,
+    pub customer: Option<CustomerNode>,
+    pub shipping_address: Option<AddressNode>,
+    pub line_items: Connection<LineItemNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerNode {
+    pub id: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressNode {
+    pub name: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub zip: Option<String>,
+    pub country_code_v2: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItemNode {
+    pub sku: Option<String>,
+    pub title: String,
+    pub quantity: i64,
+    pub original_unit_price_set: MoneyBag,
+}
+
+fn money(bag: &MoneyBag, order: &str, what: &str) -> Result<Money> {
+    Money::parse(&bag.shop_money.amount, &bag.shop_money.currency_code)
+        .map_err(|e| ConnectorError::Protocol(format!("Shopify order {order}: {what}: {e}")))
+}
+
+impl OrderNode {
+    fn into_order(self) -> Result<Order> {
+        let total = money(&self.total_price_set, &self.name, "total")?;
+        let lines = self
+            .line_items
+            .edges
+            .into_iter()
+            .map(|e| {
+                let n = e.node;
+                if n.quantity < 0 {
+                    return Err(ConnectorError::Protocol(format!(
+                        "Shopify order {}: line {:?} has a negative quantity {}",
+                        self.name, n.title, n.quantity
+                    )));
+                }
+                Ok(OrderLine {
+                    unit_price: money(&n.original_unit_price_set, &self.name, &format!("price of {:?}", n.title))?,
+                    sku: n.sku.filter(|s| !s.trim().is_empty()),
+                    title: n.title,
+                    quantity: n.quantity,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let customer = match self.customer {
+            Some(c) => Customer {
+                id: Some(c.id),
+                email: c.email.or(self.email),
+                first_name: c.first_name,
+                last_name: c.last_name,
+                phone: c.phone.or(self.phone),
+                addresses: vec![],
+            },
+            None => Customer { email: self.email, phone: self.phone, ..Customer::default() },
+        };
+        let status = if self.cancelled_at.is_some() {
+            OrderStatus::Cancelled
+        } else if self.closed {
+            OrderStatus::Closed
+        } else {
+            OrderStatus::Open
+        };
+        Ok(Order {
+            id: self.id,
+            number: self.name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            status,
+            customer,
+            shipping_address: self.shipping_address.map(|a| Address {
+                name: a.name,
+                line1: a.address1,
+                line2: a.address2,
+                city: a.city,
+                postcode: a.zip,
+                country: a.country_code_v2,
+                phone: a.phone,
+            }),
+            lines,
+            total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r##"{"data":{"orders":{"edges":[{"cursor":"c1","node":{
+        "id":"gid://shopify/Order/1","name":"#1001","createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:05:00Z",
+        "cancelledAt":null,"closed":false,"email":"ada@example.com","phone":null,
+        "totalPriceSet":{"shopMoney":{"amount":"39.98","currencyCode":"EUR"}},
+        "customer":{"id":"gid://shopify/Customer/7","email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","phone":null},
+        "shippingAddress":{"name":"Ada Lovelace","address1":"1 Main St","address2":null,"city":"Berlin","zip":"10115","countryCodeV2":"DE","phone":null},
+        "lineItems":{"edges":[{"node":{"sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPriceSet":{"shopMoney":{"amount":"19.99","currencyCode":"EUR"}}}}]}
+        }}],"pageInfo":{"hasNextPage":true,"endCursor":"c1"}}},
+        "extensions":{"cost":{"requestedQueryCost":377,"actualQueryCost":6,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1994,"restoreRate":100.0}}}}"##;
+
+    #[test]
+    fn parses_a_documented_orders_page() {
+        let r: GraphQlResponse<OrdersData> = http::parse_json("Shopify", "page", PAGE.as_bytes()).expect("parse");
+        let cost = r.extensions.as_ref().and_then(|e| e.cost.clone()).expect("cost");
+        assert_eq!(cost.throttle_status.currently_available, 1994.0);
+        let data = r.into_data().expect("data");
+        assert!(data.orders.page_info.has_next_page);
+        let order = data.orders.edges.into_iter().next().expect("one edge").node.into_order().expect("valid order");
+        assert_eq!(order.number, "#1001");
+        assert_eq!(order.total.to_string(), "39.98 EUR");
+        assert_eq!(order.lines[0].quantity, 2);
+        assert_eq!(order.customer.display_name(), "Ada Lovelace");
+        assert_eq!(order.shipping_address.and_then(|a| a.postcode).as_deref(), Some("10115"));
+    }
+
+    #[test]
+    fn throttled_is_a_rate_limit_with_the_refill_time() {
+        let body = r#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED","documentation":"https://shopify.dev/api/usage/rate-limits"}}],
+            "extensions":{"cost":{"requestedQueryCost":377,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":177,"restoreRate":100.0}}}}"#;
+        let r: GraphQlResponse<OrdersData> = http::parse_json("Shopify", "page", body.as_bytes()).expect("parse");
+        match r.into_data() {
+            Err(ConnectorError::RateLimited { retry_after }) => {
+                assert_eq!(retry_after, Duration::from_secs(2), "200 points missing at 100/s is 2 s")
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_and_error_bodies_are_typed_errors() {
+        let cases: [(&str, &str); 5] = [
+            ("not json", "{\"data\": "),
+            ("wrong type", r#"{"data":{"orders":{"edges":"nope"}}}"#),
+            ("graphql error", r#"{"errors":[{"message":"Field 'x' doesn't exist on type 'Order'"}]}"#),
+            ("empty", r#"{}"#),
+            ("bad money", r##"{"data":{"orders":{"edges":[{"node":{"id":"1","name":"#1","createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:00:00Z","totalPriceSet":{"shopMoney":{"amount":"12,5","currencyCode":"EUR"}},"lineItems":{"edges":[]}}}],"pageInfo":{"hasNextPage":false}}}}"##),
+        ];
+        for (case, body) in cases {
+            let result = http::parse_json::<GraphQlResponse<OrdersData>>("Shopify", "page", body.as_bytes())
+                .and_then(|r| r.into_data())
+                .and_then(|d| d.orders.edges.into_iter().map(|e| e.node.into_order()).collect::<Result<Vec<_>>>());
+            assert!(matches!(result, Err(ConnectorError::Protocol(_))), "{case}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn error_text_reads_both_shapes() {
+        assert_eq!(error_text(br#"{"errors":"[API] Invalid API key or access token"}"#), "[API] Invalid API key or access token");
+        assert_eq!(error_text(br#"{"errors":[{"message":"a"},{"message":"b"}]}"#), "a; b");
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let s = serde_json::json!({});
+        assert!(Shopify::new("http://shop.example.com", &s, "t").is_err(), "http to a remote host is refused");
+        assert!(Shopify::new("https://shop.example.com", &s, " ").is_err(), "an empty token is refused");
+        assert!(Shopify::new("https://shop.example.com", &serde_json::json!({"page_size": 500}), "t").is_err());
+        let ok = Shopify::new("http://127.0.0.1:9/shopify/", &s, "t").expect("loopback is fine");
+        assert_eq!(ok.endpoint, "http://127.0.0.1:9/shopify/admin/api/2025-07/graphql.json");
+    }
+
+    #[test]
+    fn pacing_waits_for_the_bucket_to_refill() {
+        let s = Shopify::new("https://x.example.com", &serde_json::json!({}), "t").expect("valid");
+        assert_eq!(s.pacing_delay(100.0), Duration::ZERO, "no signal yet, no wait");
+        *s.throttle.lock().expect("lock") =
+            Some(ThrottleStatus { maximum_available: 2000.0, currently_available: 50.0, restore_rate: 100.0 });
+        assert_eq!(s.pacing_delay(150.0), Duration::from_secs(1));
+    }
+}

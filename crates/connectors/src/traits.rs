@@ -1,0 +1,41 @@
+//! The capability traits. A connector implements the ones its system has.
+
+use crate::Result;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ferry_domain::{ErpOrderRef, Order, Shipment, TrackingEvent};
+
+/// One page of results and the token for the next, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// An online store: where orders come from.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Orders updated at or after `since` (all when `None`), oldest change
+    /// first; `after` is the previous page's `next`.
+    async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>>;
+}
+
+/// An ERP or accounting system: where orders go.
+#[async_trait]
+pub trait Erp: Send + Sync {
+    /// The document made from store order `external_ref`, if one exists.
+    /// Called before every create: this is what makes a retry after a crash
+    /// safe.
+    async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>>;
+
+    /// Creates the document for `order`, storing `order.id` on it as our
+    /// external reference.
+    async fn create_order(&self, order: &Order) -> Result<ErpOrderRef>;
+}
+
+/// A courier: books parcels and tracks them.
+#[async_trait]
+pub trait Courier: Send + Sync {
+    async fn create_shipment(&self, shipment: &Shipment) -> Result<Shipment>;
+    async fn tracking(&self, tracking_number: &str) -> Result<Vec<TrackingEvent>>;
+}

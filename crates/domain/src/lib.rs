@@ -1,0 +1,17 @@
+//! Ferry's canonical model and the pure parts of syncing: money, orders,
+//! customers, products, stock, shipments, the typed connector error, cursor
+//! windows and the orders plan. Nothing here does IO or names a vendor.
+
+pub mod clock;
+pub mod cursor;
+pub mod error;
+pub mod model;
+pub mod money;
+pub mod plan;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use cursor::{CursorState, CursorWindow};
+pub use error::{ConnectorError, Disposition, FieldError};
+pub use model::*;
+pub use money::{Currency, Money, MoneyError};
+pub use plan::{plan_orders, OrderDecision, PlannedOrder};

@@ -1,0 +1,194 @@
+//! The canonical model every connector maps to and from. Ids are the remote
+//! system's own, as text; times are UTC; money is `Money`.
+
+use crate::money::Money;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A customer as a store or an ERP knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Customer {
+    /// The id in the system this record came from, if any.
+    pub id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub addresses: Vec<Address>,
+}
+
+impl Customer {
+    /// "First Last", or the email, or "Guest" — what a person would call them.
+    pub fn display_name(&self) -> String {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            name
+        } else if let Some(email) = &self.email {
+            email.clone()
+        } else {
+            "Guest".to_owned()
+        }
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub sku: Option<String>,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+/// Where an order stands in its own system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+    Cancelled,
+    Closed,
+}
+
+/// An order as read from a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The store's id for this order (stable, unique within the store).
+    pub id: String,
+    /// The number people see, e.g. `#1001`.
+    pub number: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status: OrderStatus,
+    pub customer: Customer,
+    pub shipping_address: Option<Address>,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+}
+
+/// What an ERP answered when asked for the document made from a store order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErpOrderRef {
+    /// The ERP's document id, e.g. `SAL-ORD-2026-00001`.
+    pub id: String,
+    /// The store order id we stored on it (our external reference).
+    pub external_ref: String,
+}
+
+/// A product variant, keyed by SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub sku: String,
+    pub title: String,
+    pub price: Money,
+    pub active: bool,
+}
+
+/// A product with its variants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: Option<String>,
+    pub title: String,
+    pub variants: Vec<Variant>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How many of a SKU can be sold from one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub sku: String,
+    pub location: String,
+    pub on_hand: Decimal,
+    pub reserved: Decimal,
+}
+
+impl StockLevel {
+    /// What may be offered for sale: on hand minus reserved, never below zero.
+    /// Pushing on-hand alone oversells.
+    pub fn available(&self) -> Decimal {
+        (self.on_hand - self.reserved).max(Decimal::ZERO)
+    }
+}
+
+/// A parcel booked with a courier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: Option<String>,
+    pub order_ref: String,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: Option<String>,
+    pub label_url: Option<String>,
+}
+
+/// Where a parcel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingStatus {
+    PreTransit,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    FailedDelivery,
+    ReturnedToSender,
+    Unknown,
+}
+
+/// One scan of a parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    pub tracking_number: String,
+    pub at: DateTime<Utc>,
+    pub status: TrackingStatus,
+    pub message: String,
+}
+
+impl TrackingStatus {
+    /// An exception a person must hear about.
+    pub fn is_exception(self) -> bool {
+        matches!(self, Self::FailedDelivery | Self::ReturnedToSender)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn available_never_counts_reserved_stock() {
+        let level = StockLevel {
+            sku: "MUG".into(),
+            location: "Main".into(),
+            on_hand: Decimal::from(5),
+            reserved: Decimal::from(7),
+        };
+        assert_eq!(level.available(), Decimal::ZERO, "reserved above on-hand leaves nothing to sell");
+    }
+
+    #[test]
+    fn display_name_falls_back_to_email_then_guest() {
+        let mut c = Customer { email: Some("a@b.c".into()), ..Customer::default() };
+        assert_eq!(c.display_name(), "a@b.c");
+        c.first_name = Some("Ada".into());
+        assert_eq!(c.display_name(), "Ada");
+        assert_eq!(Customer::default().display_name(), "Guest");
+    }
+}

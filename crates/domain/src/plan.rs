@@ -1,0 +1,97 @@
+//! The orders plan: which fetched store orders become ERP writes. Pure and
+//! deterministic (sorted by `updated_at`, then id) so it is table-tested.
+
+use crate::model::{Order, OrderStatus};
+use std::collections::HashSet;
+
+/// What to do with one fetched order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderDecision {
+    /// Queue a create in the outbox.
+    Post,
+    /// Already posted or queued: nothing to write.
+    AlreadyKnown,
+    /// Cancelled before it ever reached the ERP: nothing to post.
+    SkipCancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOrder<'a> {
+    pub order: &'a Order,
+    pub decision: OrderDecision,
+}
+
+/// Plans a page of fetched orders against the ids already posted or queued.
+pub fn plan_orders<'a>(fetched: &'a [Order], known: &HashSet<String>) -> Vec<PlannedOrder<'a>> {
+    let mut seen_in_page = HashSet::new();
+    let mut orders: Vec<&Order> = fetched.iter().collect();
+    orders.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then_with(|| a.id.cmp(&b.id)));
+    orders
+        .into_iter()
+        .map(|order| {
+            let decision = if known.contains(&order.id) || !seen_in_page.insert(order.id.as_str()) {
+                OrderDecision::AlreadyKnown
+            } else if order.status == OrderStatus::Cancelled {
+                OrderDecision::SkipCancelled
+            } else {
+                OrderDecision::Post
+            };
+            PlannedOrder { order, decision }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Customer;
+    use crate::money::Money;
+    use chrono::{TimeZone, Utc};
+
+    fn order(id: &str, minute: u32, status: OrderStatus) -> Order {
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 12, minute, 0).single().expect("valid time");
+        Order {
+            id: id.into(),
+            number: format!("#{id}"),
+            created_at: at,
+            updated_at: at,
+            status,
+            customer: Customer::default(),
+            shipping_address: None,
+            lines: vec![],
+            total: Money::parse("1.00", "EUR").expect("valid"),
+        }
+    }
+
+    #[test]
+    fn plan_table() {
+        use OrderDecision::*;
+        use OrderStatus::*;
+        // (case, fetched, known, expected in updated_at order)
+        let cases: Vec<(&str, Vec<Order>, Vec<&str>, Vec<(&str, OrderDecision)>)> = vec![
+            ("new order is posted", vec![order("1", 1, Open)], vec![], vec![("1", Post)]),
+            ("known order is not posted again", vec![order("1", 1, Open)], vec!["1"], vec![("1", AlreadyKnown)]),
+            ("cancelled before posting is skipped", vec![order("2", 1, Cancelled)], vec![], vec![("2", SkipCancelled)]),
+            (
+                "duplicate inside a page (shifted pagination) posts once",
+                vec![order("3", 2, Open), order("3", 2, Open)],
+                vec![],
+                vec![("3", Post), ("3", AlreadyKnown)],
+            ),
+            (
+                "stable order by updated_at then id",
+                vec![order("b", 5, Open), order("a", 5, Open), order("c", 1, Open)],
+                vec![],
+                vec![("c", Post), ("a", Post), ("b", Post)],
+            ),
+        ];
+        for (case, fetched, known, expected) in cases {
+            let known: HashSet<String> = known.into_iter().map(String::from).collect();
+            let got: Vec<(&str, OrderDecision)> = plan_orders(&fetched, &known)
+                .into_iter()
+                .map(|p| (p.order.id.as_str(), p.decision))
+                .collect();
+            assert_eq!(got, expected, "case: {case}");
+        }
+    }
+}

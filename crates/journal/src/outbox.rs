@@ -1,0 +1,386 @@
+//! The outbox: every write to an external system is first a row here,
+//! committed together with the page that decided it (and the cursor that
+//! moved past that page). A row is `pending` until a worker takes it
+//! (`in_flight`), then `done` with the remote key, or `dead` with the
+//! remote's message for a person to fix and replay.
+
+use crate::error::{JournalError, Result};
+use crate::runs::NewEvent;
+use crate::time::{format_ts, parse_ts};
+use crate::Journal;
+use chrono::{DateTime, Utc};
+use ferry_domain::CursorState;
+use rusqlite::{params, Row};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    Pending,
+    InFlight,
+    Done,
+    Dead,
+}
+
+impl OutboxState {
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "in_flight" => Ok(Self::InFlight),
+            "done" => Ok(Self::Done),
+            "dead" => Ok(Self::Dead),
+            other => Err(JournalError::BadValue(format!("outbox state {other:?}"))),
+        }
+    }
+}
+
+/// A write to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWrite {
+    /// Unique per intended effect, e.g. `orders:<store>:<order id>-><erp>`.
+    pub idempotency_key: String,
+    pub source_id: String,
+    pub target_id: String,
+    pub entity: String,
+    pub entity_key: String,
+    pub op: String,
+    pub payload: serde_json::Value,
+}
+
+/// A queued write as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub source_id: String,
+    pub target_id: String,
+    pub entity: String,
+    pub entity_key: String,
+    pub op: String,
+    pub payload: serde_json::Value,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub remote_key: Option<String>,
+}
+
+/// Counts of writes by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub done: u64,
+    pub pending: u64,
+    pub dead: u64,
+}
+
+/// Everything one fetched page changes, committed at once.
+#[derive(Debug)]
+pub struct PageCommit<'a> {
+    pub run_id: i64,
+    pub source_id: &'a str,
+    pub entity: &'a str,
+    pub cursor: &'a CursorState,
+    pub writes: Vec<NewWrite>,
+    pub events: Vec<NewEvent>,
+    pub fetched: u64,
+}
+
+fn row_to_outbox(r: &Row<'_>) -> Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        idempotency_key: r.get(1)?,
+        source_id: r.get(2)?,
+        target_id: r.get(3)?,
+        entity: r.get(4)?,
+        entity_key: r.get(5)?,
+        op: r.get(6)?,
+        payload: serde_json::from_str(&r.get::<_, String>(7)?)?,
+        state: OutboxState::parse(&r.get::<_, String>(8)?)?,
+        attempts: r.get(9)?,
+        next_attempt_at: parse_ts(&r.get::<_, String>(10)?)?,
+        last_error: r.get(11)?,
+        remote_key: r.get(12)?,
+    })
+}
+
+const SELECT: &str = "SELECT id, idempotency_key, source_id, target_id, entity, entity_key, op, payload, state,
+    attempts, next_attempt_at, last_error, remote_key FROM outbox";
+
+impl Journal {
+    /// Commits a page: its queued writes (a key already queued is ignored),
+    /// its events, the run's counters and the advanced cursor, all in one
+    /// transaction. Returns how many writes were newly queued.
+    pub fn commit_page(&self, page: PageCommit<'_>, now: DateTime<Utc>) -> Result<u64> {
+        let ts = format_ts(now);
+        self.write(|tx| {
+            let mut queued = 0u64;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO outbox (idempotency_key, source_id, target_id, entity, entity_key, op, payload,
+                        state, next_attempt_at, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)
+                     ON CONFLICT(idempotency_key) DO NOTHING",
+                )?;
+                for w in &page.writes {
+                    queued += insert.execute(params![
+                        w.idempotency_key,
+                        w.source_id,
+                        w.target_id,
+                        w.entity,
+                        w.entity_key,
+                        w.op,
+                        w.payload.to_string(),
+                        ts
+                    ])? as u64;
+                }
+            }
+            for e in &page.events {
+                crate::runs::insert_event(tx, Some(page.run_id), e, &ts)?;
+            }
+            tx.execute(
+                "UPDATE runs SET fetched = fetched + ?2, queued = queued + ?3 WHERE id = ?1",
+                params![page.run_id, page.fetched as i64, queued as i64],
+            )?;
+            tx.execute(
+                "INSERT INTO cursors (connection_id, entity, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(connection_id, entity) DO UPDATE SET state = ?3, updated_at = ?4",
+                params![page.source_id, page.entity, serde_json::to_string(page.cursor)?, ts],
+            )?;
+            Ok(queued)
+        })
+    }
+
+    /// Which of `keys` already have a queued or finished write from
+    /// `source_id` to `target_id` for `entity`.
+    pub fn known_entity_keys(
+        &self,
+        entity: &str,
+        source_id: &str,
+        target_id: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT 1 FROM outbox WHERE entity = ?1 AND source_id = ?2 AND target_id = ?3 AND entity_key = ?4
+                 UNION ALL
+                 SELECT 1 FROM links WHERE entity = ?1 AND source_id = ?2 AND target_id = ?3 AND source_key = ?4
+                 LIMIT 1",
+            )?;
+            let mut known = HashSet::new();
+            for k in keys {
+                if stmt.exists(params![entity, source_id, target_id, k])? {
+                    known.insert(k.clone());
+                }
+            }
+            Ok(known)
+        })
+    }
+
+    /// Writes for `target_id` that may run now, oldest first: pending rows
+    /// that are due, and rows left in flight by a crash.
+    pub fn due_writes(&self, target_id: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "{SELECT} WHERE target_id = ?1 AND state IN ('pending', 'in_flight') AND next_attempt_at <= ?2
+                 ORDER BY id LIMIT ?3"
+            ))?;
+            let mut rows = stmt.query(params![target_id, format_ts(now), limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(row_to_outbox(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The earliest time a pending write for `target_id` becomes due.
+    pub fn next_write_due(&self, target_id: &str) -> Result<Option<DateTime<Utc>>> {
+        let raw: Option<String> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT min(next_attempt_at) FROM outbox WHERE target_id = ?1 AND state IN ('pending', 'in_flight')",
+                [target_id],
+                |r| r.get(0),
+            )?)
+        })?;
+        raw.as_deref().map(parse_ts).transpose()
+    }
+
+    /// Marks a write as being executed; counts the attempt.
+    pub fn start_write(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
+                params![id, format_ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records success: the row is done and the link from source record to
+    /// remote record exists, in one transaction.
+    pub fn finish_write(
+        &self,
+        row: &OutboxRow,
+        remote_key: &str,
+        event: &NewEvent,
+        run_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let ts = format_ts(now);
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
+                params![row.id, remote_key, ts],
+            )?;
+            tx.execute(
+                "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(entity, source_id, source_key, target_id)
+                 DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
+                params![row.entity, row.source_id, row.entity_key, row.target_id, remote_key, row.payload.to_string(), ts],
+            )?;
+            if let Some(run) = run_id {
+                tx.execute("UPDATE runs SET written = written + 1 WHERE id = ?1", [run])?;
+            }
+            crate::runs::insert_event(tx, run_id, event, &ts)?;
+            Ok(())
+        })
+    }
+
+    /// Puts a write back to wait until `next_at`. `counts` false gives the
+    /// attempt back (rate limits are not failures).
+    pub fn retry_write(
+        &self,
+        id: i64,
+        error: &str,
+        next_at: DateTime<Utc>,
+        counts: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4,
+                    attempts = attempts - CASE WHEN ?5 THEN 0 ELSE 1 END WHERE id = ?1",
+                params![id, error, format_ts(next_at), format_ts(now), counts],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Parks a write with the remote's message; logs why.
+    pub fn dead_letter_write(&self, id: i64, error: &str, event: &NewEvent, run_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+        let ts = format_ts(now);
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET state = 'dead', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, error, ts],
+            )?;
+            if let Some(run) = run_id {
+                tx.execute("UPDATE runs SET failed = failed + 1 WHERE id = ?1", [run])?;
+            }
+            crate::runs::insert_event(tx, run_id, event, &ts)?;
+            Ok(())
+        })
+    }
+
+    /// Counts of writes that touch `connection_id` as source or target.
+    pub fn outbox_counts(&self, connection_id: &str) -> Result<OutboxCounts> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT state, count(*) FROM outbox WHERE source_id = ?1 OR target_id = ?1 GROUP BY state",
+            )?;
+            let mut rows = stmt.query([connection_id])?;
+            let mut counts = OutboxCounts::default();
+            while let Some(r) = rows.next()? {
+                let n = r.get::<_, i64>(1)? as u64;
+                match OutboxState::parse(&r.get::<_, String>(0)?)? {
+                    OutboxState::Done => counts.done += n,
+                    OutboxState::Pending | OutboxState::InFlight => counts.pending += n,
+                    OutboxState::Dead => counts.dead += n,
+                }
+            }
+            Ok(counts)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runs::Level;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).single().expect("valid")
+    }
+
+    fn write(key: &str) -> NewWrite {
+        NewWrite {
+            idempotency_key: format!("orders:shop:{key}->erp"),
+            source_id: "shop".into(),
+            target_id: "erp".into(),
+            entity: "order".into(),
+            entity_key: key.into(),
+            op: "create".into(),
+            payload: serde_json::json!({"id": key}),
+        }
+    }
+
+    fn commit(j: &Journal, run: i64, keys: &[&str], cursor: &CursorState) -> u64 {
+        j.commit_page(
+            PageCommit {
+                run_id: run,
+                source_id: "shop",
+                entity: "order",
+                cursor,
+                writes: keys.iter().map(|k| write(k)).collect(),
+                events: vec![],
+                fetched: keys.len() as u64,
+            },
+            now(),
+        )
+        .expect("commit page")
+    }
+
+    #[test]
+    fn a_key_is_queued_once_and_the_cursor_moves_with_the_page() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal::open_in(dir.path()).expect("open");
+        let run = j.start_run("shop", "orders", now()).expect("run");
+        let cursor = CursorState { watermark: Some(now()), ..CursorState::default() };
+        assert_eq!(commit(&j, run, &["1", "2"], &cursor), 2);
+        assert_eq!(commit(&j, run, &["2", "3"], &cursor), 1, "key 2 was already queued");
+        assert_eq!(j.cursor("shop", "order").expect("cursor"), cursor, "cursor committed with the page");
+        let known = j.known_entity_keys("order", "shop", "erp", &["1".into(), "9".into()]).expect("known");
+        assert_eq!(known, HashSet::from(["1".to_string()]));
+    }
+
+    #[test]
+    fn write_lifecycle_done_retry_dead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal::open_in(dir.path()).expect("open");
+        let run = j.start_run("shop", "orders", now()).expect("run");
+        commit(&j, run, &["1", "2", "3"], &CursorState::default());
+        let due = j.due_writes("erp", now(), 10).expect("due");
+        assert_eq!(due.len(), 3);
+        let ev = NewEvent::new(Level::Info, "order", "1", "posted");
+
+        j.start_write(due[0].id, now()).expect("start");
+        let in_flight = j.due_writes("erp", now(), 10).expect("due");
+        assert_eq!(in_flight[0].state, OutboxState::InFlight, "a crashed in-flight row is still due (to be looked up)");
+        j.finish_write(&due[0], "SO-1", &ev, Some(run), now()).expect("finish");
+
+        j.start_write(due[1].id, now()).expect("start");
+        let later = now() + chrono::Duration::seconds(30);
+        j.retry_write(due[1].id, "502", later, true, now()).expect("retry");
+
+        j.start_write(due[2].id, now()).expect("start");
+        j.dead_letter_write(due[2].id, "customer missing", &ev, Some(run), now()).expect("dead");
+
+        assert_eq!(j.due_writes("erp", now(), 10).expect("due").len(), 0, "the retry waits until its time");
+        assert_eq!(j.due_writes("erp", later, 10).expect("due").len(), 1);
+        assert_eq!(j.next_write_due("erp").expect("next"), Some(later));
+        assert_eq!(j.outbox_counts("erp").expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
+        let known = j.known_entity_keys("order", "shop", "erp", &["1".into()]).expect("known");
+        assert!(known.contains("1"), "a finished write is known through its link");
+    }
+}

@@ -1,0 +1,134 @@
+//! The schema as code. `MIGRATIONS[i]` takes a database from version `i` to
+//! `i + 1`; they only ever move forward, and a fresh file runs them all.
+
+/// Each entry upgrades from its index to the next version.
+pub const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first schema.
+    r#"
+    CREATE TABLE connections (
+        id            TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('store', 'erp', 'courier')),
+        name          TEXT NOT NULL,
+        base_url      TEXT NOT NULL,
+        settings      TEXT NOT NULL DEFAULT '{}',
+        -- keychain reference only (service 'ferry', account = id); never the secret
+        secret_ref    TEXT NOT NULL,
+        paused_reason TEXT,
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE flows (
+        flow      TEXT NOT NULL,
+        source_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        target_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        enabled   INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (flow, source_id, target_id)
+    );
+    CREATE TABLE links (
+        entity        TEXT NOT NULL,
+        source_id     TEXT NOT NULL,
+        source_key    TEXT NOT NULL,
+        target_id     TEXT NOT NULL,
+        target_key    TEXT NOT NULL,
+        snapshot      TEXT,
+        synced_at     TEXT NOT NULL,
+        PRIMARY KEY (entity, source_id, source_key, target_id)
+    );
+    CREATE INDEX links_target ON links (target_id, target_key);
+    CREATE TABLE cursors (
+        connection_id TEXT NOT NULL,
+        entity        TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (connection_id, entity)
+    );
+    CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        connection_id TEXT NOT NULL,
+        flow          TEXT NOT NULL,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        outcome       TEXT CHECK (outcome IN ('ok', 'failed', 'partial')),
+        fetched       INTEGER NOT NULL DEFAULT 0,
+        queued        INTEGER NOT NULL DEFAULT 0,
+        written       INTEGER NOT NULL DEFAULT 0,
+        failed        INTEGER NOT NULL DEFAULT 0,
+        message       TEXT
+    );
+    CREATE INDEX runs_connection ON runs (connection_id, started_at);
+    CREATE TABLE events (
+        id            INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        run_id        INTEGER,
+        connection_id TEXT,
+        level         TEXT NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+        entity        TEXT,
+        entity_key    TEXT,
+        message       TEXT NOT NULL
+    );
+    CREATE INDEX events_connection ON events (connection_id, level, at);
+    CREATE INDEX events_entity ON events (entity, entity_key);
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        source_id       TEXT NOT NULL,
+        target_id       TEXT NOT NULL,
+        entity          TEXT NOT NULL,
+        entity_key      TEXT NOT NULL,
+        op              TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'dead')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        remote_key      TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX outbox_due ON outbox (target_id, state, next_attempt_at);
+    CREATE INDEX outbox_source ON outbox (source_id, state);
+    CREATE TABLE conflicts (
+        id           INTEGER PRIMARY KEY,
+        entity       TEXT NOT NULL,
+        entity_key   TEXT NOT NULL,
+        field        TEXT NOT NULL,
+        base_value   TEXT,
+        store_value  TEXT,
+        erp_value    TEXT,
+        state        TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+        opened_at    TEXT NOT NULL,
+        resolved_at  TEXT,
+        resolved_by  TEXT,
+        resolution   TEXT,
+        reason       TEXT
+    );
+    CREATE INDEX conflicts_open ON conflicts (state, entity, entity_key);
+    CREATE TABLE notifications (
+        id            INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        connection_id TEXT,
+        title         TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        delivery      TEXT NOT NULL CHECK (delivery IN ('shown', 'grouped', 'suppressed')),
+        read          INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notifications_at ON notifications (at);
+    CREATE TABLE http_log (
+        id            INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        method        TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        status        INTEGER,
+        duration_ms   INTEGER NOT NULL,
+        summary       TEXT
+    );
+    CREATE INDEX http_log_at ON http_log (connection_id, at);
+    "#,
+];
+
+/// The version a fully migrated journal has.
+pub fn version() -> i64 {
+    MIGRATIONS.len() as i64
+}
