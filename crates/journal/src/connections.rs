@@ -127,6 +127,21 @@ impl Journal {
         })
     }
 
+    /// Records when the scheduler will next run this connection.
+    pub fn set_next_run(&self, id: &str, at: Option<DateTime<Utc>>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE connections SET next_run_at = ?2 WHERE id = ?1", params![id, at.map(format_ts)])?;
+            Ok(())
+        })
+    }
+
+    pub fn next_run(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
+        let raw: Option<Option<String>> = self.read(|c| {
+            Ok(c.query_row("SELECT next_run_at FROM connections WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+        })?;
+        raw.flatten().as_deref().map(parse_ts).transpose()
+    }
+
     pub fn remove_connection(&self, id: &str) -> Result<bool> {
         self.write(|tx| Ok(tx.execute("DELETE FROM connections WHERE id = ?1", [id])? > 0))
     }

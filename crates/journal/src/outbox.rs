@@ -282,11 +282,12 @@ impl Journal {
         })
     }
 
-    /// Counts of writes that touch `connection_id` as source or target.
-    pub fn outbox_counts(&self, connection_id: &str) -> Result<OutboxCounts> {
+    /// Counts of writes that touch `connection_id` as source or target, or
+    /// of all writes when `None`.
+    pub fn outbox_counts(&self, connection_id: Option<&str>) -> Result<OutboxCounts> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT state, count(*) FROM outbox WHERE source_id = ?1 OR target_id = ?1 GROUP BY state",
+                "SELECT state, count(*) FROM outbox WHERE ?1 IS NULL OR source_id = ?1 OR target_id = ?1 GROUP BY state",
             )?;
             let mut rows = stmt.query([connection_id])?;
             let mut counts = OutboxCounts::default();
@@ -300,6 +301,13 @@ impl Journal {
             }
             Ok(counts)
         })
+    }
+}
+
+impl Journal {
+    /// Conflicts waiting for a person.
+    pub fn open_conflicts(&self) -> Result<u64> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM conflicts WHERE state = 'open'", [], |r| r.get::<_, i64>(0))? as u64))
     }
 }
 
@@ -379,7 +387,7 @@ mod tests {
         assert_eq!(j.due_writes("erp", now(), 10).expect("due").len(), 0, "the retry waits until its time");
         assert_eq!(j.due_writes("erp", later, 10).expect("due").len(), 1);
         assert_eq!(j.next_write_due("erp").expect("next"), Some(later));
-        assert_eq!(j.outbox_counts("erp").expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
+        assert_eq!(j.outbox_counts(Some("erp")).expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
         let known = j.known_entity_keys("order", "shop", "erp", &["1".into()]).expect("known");
         assert!(known.contains("1"), "a finished write is known through its link");
     }

@@ -15,6 +15,8 @@ pub const MIGRATIONS: &[&str] = &[
         -- keychain reference only (service 'ferry', account = id); never the secret
         secret_ref    TEXT NOT NULL,
         paused_reason TEXT,
+        -- when the scheduler plans to run next (written by the running engine)
+        next_run_at   TEXT,
         created_at    TEXT NOT NULL
     );
     CREATE TABLE flows (

@@ -1,0 +1,104 @@
+//! `ferry sim` and `ferry demo`: the built-in emulated shop, ERP and courier.
+
+use anyhow::{Context, Result};
+use ferry_engine::secrets::{SecretSource, Secrets};
+use ferry_engine::{fresh_demo_dir, DemoSystems, Engine, EngineOptions, Schedule};
+use ferry_sim::{RunningSim, SimOptions, SimStats};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub async fn sim(port: u16, orders: usize) -> Result<ExitCode> {
+    let sim = RunningSim::start(SimOptions { port, orders, ..SimOptions::default() })
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    println!("Shopify emulator: {}  (X-Shopify-Access-Token: {})", sim.shopify_url(), ferry_sim::DEMO_SHOPIFY_TOKEN);
+    println!("ERPNext emulator: {}  (Authorization: token {})", sim.erpnext_url(), ferry_sim::DEMO_ERPNEXT_SECRET);
+    println!("Counts:           http://{}/_sim/stats", sim.addr);
+    println!("Seeded {orders} store orders. Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(s: SimStats) -> String {
+    format!("store orders: {}, ERP sales orders: {}, duplicates: {}", s.store_orders, s.erp_sales_orders, s.duplicates)
+}
+
+pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode> {
+    let sim = RunningSim::start(SimOptions { orders, ..SimOptions::default() }).await.context("starting the emulators")?;
+    let dir = fresh_demo_dir(data_dir)?;
+    let engine = Engine::open(EngineOptions { demo: true, ..EngineOptions::new(&dir, Secrets::os_keychain()) })?;
+    let placed = engine.setup_demo(&DemoSystems {
+        shopify_url: sim.shopify_url(),
+        shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
+        erpnext_url: sim.erpnext_url(),
+        erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
+    })?;
+    println!("Demo shop (Shopify emulator): {}", sim.shopify_url());
+    println!("Demo ERP (ERPNext emulator):  {}", sim.erpnext_url());
+    println!("Journal: {}", engine.journal_path().display());
+    match placed {
+        SecretSource::Keychain => println!("Demo tokens are stored in the OS keychain."),
+        _ => println!(
+            "{} The demo's made-up tokens are kept in memory only; real connections need a keychain.",
+            engine.keychain_status().message
+        ),
+    }
+
+    let bar = ProgressBar::new(orders as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} posted {pos}/{len} orders to the ERP [{bar:30}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = {
+        let (engine, bar, sim) = (engine.clone(), bar.clone(), sim.sim.clone());
+        let mut events = engine.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+                bar.set_length(sim.stats().store_orders as u64);
+                if let Ok(c) = engine.outbox_counts(None) {
+                    bar.set_position(c.done);
+                    bar.set_message(if c.dead > 0 { format!("{} failed", c.dead) } else { String::new() });
+                }
+            }
+        })
+    };
+
+    if once {
+        engine.sync_until_idle().await?;
+    } else {
+        engine.start_scheduler(Schedule::every(Duration::from_secs(5)))?;
+        let arrivals = {
+            let sim = sim.sim.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    sim.shopify.place_orders(1 + fastrand_like(), chrono::Utc::now());
+                }
+            })
+        };
+        bar.println("New orders arrive every few seconds. Press Ctrl-C to stop.");
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        arrivals.abort();
+        engine.stop_scheduler();
+    }
+    progress.abort();
+    if let Ok(c) = engine.outbox_counts(None) {
+        bar.set_position(c.done);
+    }
+    bar.finish();
+    let stats = sim.sim.stats();
+    println!("{}", summary(stats));
+    Ok(if stats.duplicates == 0 && (!once || stats.missing == 0) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// 0 or 1, varying over time, without a random crate.
+fn fastrand_like() -> usize {
+    (chrono::Utc::now().timestamp_subsec_millis() % 2) as usize
+}

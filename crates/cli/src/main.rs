@@ -1,0 +1,88 @@
+//! `ferry`: Ferry without a window. The same engine API as the desktop app.
+
+mod demo;
+mod status;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "ferry", version, about = "Keeps a shop's store, ERP and couriers in step.")]
+struct Cli {
+    /// Where the journal lives (default: the OS data folder + ferry).
+    #[arg(long, global = true, env = "FERRY_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the built-in emulators (Shopify, ERPNext) on loopback and print their URLs.
+    Sim {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Store orders to seed.
+        #[arg(long, default_value_t = 200)]
+        orders: usize,
+    },
+    /// Start the emulators in-process, connect to them and sync, with progress.
+    Demo {
+        /// Store orders to seed.
+        #[arg(long, default_value_t = 200)]
+        orders: usize,
+        /// Exit once everything seeded is posted (otherwise new orders keep arriving).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Sync the configured connections.
+    Sync {
+        /// Run every flow once, wait out retries, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between scheduled runs (without --once).
+        #[arg(long, default_value_t = 300)]
+        interval: u64,
+    },
+    /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let data_dir = cli.data_dir.unwrap_or_else(ferry_engine::default_data_dir);
+    match cli.command {
+        Command::Sim { port, orders } => demo::sim(port, orders).await,
+        Command::Demo { orders, once } => demo::demo(&data_dir, orders, once).await,
+        Command::Sync { once, interval } => status::sync(&data_dir, once, interval).await,
+        Command::Status { json } => status::status(&data_dir, json),
+    }
+}

@@ -1,0 +1,61 @@
+//! `ferry sync` and `ferry status`: the configured connections, headless.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Local, Utc};
+use ferry_engine::{Engine, EngineOptions, Schedule};
+use ferry_engine::secrets::Secrets;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn open(data_dir: &Path) -> Result<Engine> {
+    Engine::open(EngineOptions::new(data_dir, Secrets::os_keychain()))
+        .with_context(|| format!("opening the journal in {}", data_dir.display()))
+}
+
+pub async fn sync(data_dir: &Path, once: bool, interval: u64) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    if once {
+        let r = engine.sync_until_idle().await?;
+        println!("fetched: {}, queued: {}, written: {}, failed: {}", r.fetched, r.queued, r.written, r.failed);
+        return Ok(if r.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) });
+    }
+    engine.start_scheduler(Schedule::every(Duration::from_secs(interval.max(5))))?;
+    println!("Syncing every {interval} s; press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    engine.stop_scheduler();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn when(at: Option<DateTime<Utc>>, none: &str) -> String {
+    at.map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| none.to_owned())
+}
+
+pub fn status(data_dir: &Path, json: bool) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    let o = engine.overview()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&o)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if o.connections.is_empty() {
+        println!("No connections in {}.", data_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for c in &o.connections {
+        println!("{} ({}, {}): {}", c.name, c.id, c.kind, c.state_text);
+        println!(
+            "  last run: {}, next run: {}, orders posted: {}, pending: {}, failed: {}, open conflicts: {}",
+            when(c.last_run_at, "never"),
+            when(c.next_run_at, "not scheduled"),
+            c.orders_posted,
+            c.pending,
+            c.failed,
+            c.open_conflicts
+        );
+        for f in &c.recent_failures {
+            println!("  ! {} {}", when(Some(f.at), ""), f.message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

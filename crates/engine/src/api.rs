@@ -1,0 +1,480 @@
+//! The one surface of the engine. The desktop shell, the CLI and the tests
+//! call only what is here; the transport types (DTOs) live here too and
+//! serialize in camelCase for the UI.
+
+use crate::live::Live;
+use crate::scheduler::Scheduler;
+use crate::secrets::{KeychainStatus, SecretError, SecretSource, Secrets};
+use chrono::{DateTime, Local, Utc};
+use ferry_domain::{Clock, SystemClock};
+use ferry_journal::{ConnectionRow, FlowRow, Journal, JournalError, Role, RunOutcome};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+pub use crate::scheduler::Schedule;
+pub use ferry_journal::OutboxCounts;
+
+/// An error a caller can act on: a stable `code` and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl From<JournalError> for ApiError {
+    fn from(e: JournalError) -> Self {
+        Self::new("journal", e.to_string())
+    }
+}
+
+impl From<ferry_connectors::SettingsError> for ApiError {
+    fn from(e: ferry_connectors::SettingsError) -> Self {
+        Self::new("settings", e.to_string())
+    }
+}
+
+impl From<SecretError> for ApiError {
+    fn from(e: SecretError) -> Self {
+        Self::new("secret", e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Something changed; read the overview again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    Changed,
+}
+
+/// Tuning knobs; the defaults are what a shop runs with.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// How far below the watermark each read starts again.
+    pub overlap: chrono::Duration,
+    /// Attempts before a write is dead-lettered.
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            overlap: chrono::Duration::minutes(10),
+            max_attempts: 6,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How to open an engine.
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    pub secrets: Secrets,
+    pub clock: Arc<dyn Clock>,
+    pub tuning: Tuning,
+    /// The demo: built-in emulated systems.
+    pub demo: bool,
+}
+
+impl EngineOptions {
+    pub fn new(data_dir: impl Into<PathBuf>, secrets: Secrets) -> Self {
+        Self { data_dir: data_dir.into(), secrets, clock: Arc::new(SystemClock), tuning: Tuning::default(), demo: false }
+    }
+}
+
+pub(crate) struct Inner {
+    pub journal: Journal,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: Secrets,
+    pub tuning: Tuning,
+    pub live: Live,
+    pub events: broadcast::Sender<EngineEvent>,
+    pub connectors: crate::flows::ConnectorCache,
+    pub scheduler: Mutex<Option<Scheduler>>,
+    pub demo: bool,
+    pub keychain: Mutex<Option<KeychainStatus>>,
+}
+
+impl Inner {
+    pub fn changed(&self) {
+        let _ = self.events.send(EngineEvent::Changed);
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// A running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The data dir: `FERRY_DATA_DIR`, else the OS data dir + `ferry`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("FERRY_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("ferry")
+}
+
+/// The demo keeps its own journal under `<data_dir>/demo`, started afresh
+/// each time, since its emulated systems start afresh too.
+pub fn fresh_demo_dir(data_dir: &Path) -> ApiResult<PathBuf> {
+    let dir = data_dir.join("demo");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| ApiError::new("data_dir", format!("cannot reset the demo folder {}: {e}", dir.display())))?;
+    }
+    Ok(dir)
+}
+
+/// A connection to configure (the secret is stored separately).
+#[derive(Debug, Clone)]
+pub struct ConnectionSpec {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub base_url: String,
+    pub settings: serde_json::Value,
+}
+
+/// Where the demo's emulated systems listen, and the tokens they accept.
+#[derive(Debug, Clone)]
+pub struct DemoSystems {
+    pub shopify_url: String,
+    pub shopify_token: String,
+    pub erpnext_url: String,
+    pub erpnext_secret: String,
+}
+
+pub const DEMO_STORE_ID: &str = "demo-shop";
+pub const DEMO_ERP_ID: &str = "demo-erp";
+
+/// The state of the whole app, for the Overview page and `ferry status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub generated_at: DateTime<Utc>,
+    pub demo: bool,
+    pub keychain: KeychainStatus,
+    pub totals: Totals,
+    pub connections: Vec<ConnectionCard>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub orders_posted: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub open_conflicts: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionState {
+    Idle,
+    Syncing,
+    UpToDate,
+    Retrying,
+    Paused,
+    Failing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureDto {
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCard {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub role: Role,
+    pub state: ConnectionState,
+    pub state_text: String,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub orders_posted: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub open_conflicts: u64,
+    pub recent_failures: Vec<FailureDto>,
+}
+
+/// What a one-shot sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub fetched: u64,
+    pub queued: u64,
+    pub written: u64,
+    pub failed: u64,
+}
+
+impl Engine {
+    /// Opens the journal in `opts.data_dir` (creating it) and the engine on it.
+    pub fn open(opts: EngineOptions) -> ApiResult<Self> {
+        let journal = Journal::open_in(&opts.data_dir)?;
+        let (events, _) = broadcast::channel(256);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                journal,
+                clock: opts.clock,
+                secrets: opts.secrets,
+                tuning: opts.tuning,
+                live: Live::default(),
+                events,
+                connectors: Default::default(),
+                scheduler: Mutex::new(None),
+                demo: opts.demo,
+                keychain: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.inner.journal.path().to_path_buf()
+    }
+
+    /// Changes pushed to the UI.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Whether the OS keychain answers (checked once, then remembered).
+    pub fn keychain_status(&self) -> KeychainStatus {
+        let mut cached = self.inner.keychain.lock().unwrap_or_else(|e| e.into_inner());
+        cached.get_or_insert_with(|| self.inner.secrets.probe()).clone()
+    }
+
+    /// Adds or updates a connection after validating its kind and URL.
+    pub fn put_connection(&self, spec: &ConnectionSpec) -> ApiResult<()> {
+        let role = match ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind) {
+            Some((_, "store")) => Role::Store,
+            Some((_, "erp")) => Role::Erp,
+            Some(_) => Role::Courier,
+            None => {
+                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
+                return Err(ApiError::new("settings", format!("unknown kind {:?}; known: {}", spec.kind, known.join(", "))));
+            }
+        };
+        if spec.id.is_empty() || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ApiError::new("settings", format!("connection id {:?} may use only letters, digits, - and _", spec.id)));
+        }
+        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
+        let existing = self.inner.journal.connection(&spec.id)?;
+        self.inner.journal.upsert_connection(&ConnectionRow {
+            id: spec.id.clone(),
+            kind: spec.kind.clone(),
+            role,
+            name: spec.name.clone(),
+            base_url: url.as_str().trim_end_matches('/').to_owned(),
+            settings: spec.settings.clone(),
+            secret_ref: format!("{}/{}", crate::secrets::SERVICE, spec.id),
+            paused_reason: None,
+            created_at: existing.map(|c| c.created_at).unwrap_or_else(|| self.inner.now()),
+        })?;
+        self.inner.connectors.forget(&spec.id);
+        self.inner.changed();
+        Ok(())
+    }
+
+    /// Stores a connection's secret in the keychain; resumes it if it was
+    /// paused for its credentials.
+    pub fn store_secret(&self, connection_id: &str, secret: &str) -> ApiResult<()> {
+        self.inner.secrets.put(connection_id, secret)?;
+        self.inner.connectors.forget(connection_id);
+        self.inner.journal.set_paused(connection_id, None)?;
+        self.inner.changed();
+        Ok(())
+    }
+
+    /// Removes a connection and its keychain entry.
+    pub fn remove_connection(&self, connection_id: &str) -> ApiResult<bool> {
+        self.inner.secrets.delete(connection_id)?;
+        self.inner.connectors.forget(connection_id);
+        let removed = self.inner.journal.remove_connection(connection_id)?;
+        self.inner.changed();
+        Ok(removed)
+    }
+
+    /// Switches a flow on between two connections.
+    pub fn enable_flow(&self, flow: &str, source_id: &str, target_id: &str) -> ApiResult<()> {
+        if flow != "orders" {
+            return Err(ApiError::new("settings", format!("flow {flow:?} is not available yet; available: orders")));
+        }
+        for id in [source_id, target_id] {
+            if self.inner.journal.connection(id)?.is_none() {
+                return Err(ApiError::new("not_found", format!("no connection {id:?}")));
+            }
+        }
+        self.inner.journal.set_flow(&FlowRow {
+            flow: flow.into(),
+            source_id: source_id.into(),
+            target_id: target_id.into(),
+            enabled: true,
+        })?;
+        Ok(())
+    }
+
+    /// Configures the demo connections on the emulated systems. Their
+    /// made-up tokens go to the keychain, or stay in memory when no
+    /// keychain answers (the overview says which).
+    pub fn setup_demo(&self, systems: &DemoSystems) -> ApiResult<SecretSource> {
+        self.put_connection(&ConnectionSpec {
+            id: DEMO_STORE_ID.into(),
+            kind: "shopify".into(),
+            name: "Demo shop (Shopify)".into(),
+            base_url: systems.shopify_url.clone(),
+            settings: serde_json::json!({ "api_version": ferry_connectors::shopify::DEFAULT_API_VERSION }),
+        })?;
+        self.put_connection(&ConnectionSpec {
+            id: DEMO_ERP_ID.into(),
+            kind: "erpnext".into(),
+            name: "Demo ERP (ERPNext)".into(),
+            base_url: systems.erpnext_url.clone(),
+            settings: serde_json::json!({ "timezone": "Europe/Berlin" }),
+        })?;
+        let a = self.inner.secrets.put_demo(DEMO_STORE_ID, &systems.shopify_token);
+        let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);
+        self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID)?;
+        Ok(if a == SecretSource::Keychain && b == SecretSource::Keychain { SecretSource::Keychain } else { SecretSource::Memory })
+    }
+
+    /// Runs every enabled flow once, waiting out retries and rate limits,
+    /// until nothing more can be done now. For the CLI and tests.
+    pub async fn sync_until_idle(&self) -> ApiResult<SyncReport> {
+        let mut total = SyncReport::default();
+        for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled) {
+            let r = crate::flows::run_flow(&self.inner, &flow, crate::flows::RunMode::UntilIdle).await?;
+            total.fetched += r.fetched;
+            total.queued += r.queued;
+            total.written += r.written;
+            total.failed += r.failed;
+        }
+        Ok(total)
+    }
+
+    /// Starts the scheduler (replacing a running one).
+    pub fn start_scheduler(&self, schedule: Schedule) -> ApiResult<()> {
+        let flows = self.inner.journal.flows()?.into_iter().filter(|f| f.enabled).collect();
+        let scheduler = Scheduler::start(self.inner.clone(), flows, schedule);
+        if let Some(old) = self.inner.scheduler.lock().unwrap_or_else(|e| e.into_inner()).replace(scheduler) {
+            old.stop();
+        }
+        Ok(())
+    }
+
+    /// Stops the scheduler; a run in progress is abandoned at its next
+    /// await point, which the outbox makes safe.
+    pub fn stop_scheduler(&self) {
+        if let Some(s) = self.inner.scheduler.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            s.stop();
+        }
+    }
+
+    /// *Sync now*: runs the jobs of one connection (or all) as soon as
+    /// possible. Presses while a run is going coalesce into one more run.
+    /// Returns how many jobs were asked.
+    pub fn sync_now(&self, connection_id: Option<&str>) -> ApiResult<usize> {
+        if let Some(id) = connection_id {
+            if self.inner.journal.connection(id)?.is_none() {
+                return Err(ApiError::new("not_found", format!("no connection {id:?}")));
+            }
+        }
+        let guard = self.inner.scheduler.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(s) => Ok(s.trigger(connection_id)),
+            None => Err(ApiError::new("not_running", "the scheduler is not running")),
+        }
+    }
+
+    /// The overview of every connection.
+    pub fn overview(&self) -> ApiResult<Overview> {
+        let j = &self.inner.journal;
+        let now = self.inner.now();
+        let mut connections = Vec::new();
+        for c in j.connections()? {
+            let counts = j.outbox_counts(Some(&c.id))?;
+            let (last, ok) = j.last_runs(&c.id)?;
+            let live = self.inner.live.get(&c.id);
+            let (state, state_text) = if let Some(reason) = &c.paused_reason {
+                (ConnectionState::Paused, format!("Paused: {reason}"))
+            } else if live.syncing {
+                (ConnectionState::Syncing, "Syncing".to_owned())
+            } else if let Some(at) = live.retry_at.filter(|t| *t > now) {
+                (ConnectionState::Retrying, format!("Waiting to retry until {}", at.with_timezone(&Local).format("%H:%M")))
+            } else {
+                match &last {
+                    Some(r) if r.outcome == Some(RunOutcome::Failed) => (
+                        ConnectionState::Failing,
+                        format!("Last run failed: {}", r.message.as_deref().unwrap_or("see recent failures")),
+                    ),
+                    Some(r) if r.outcome == Some(RunOutcome::Partial) => {
+                        (ConnectionState::Failing, format!("Some records failed ({} in the outbox)", counts.dead))
+                    }
+                    Some(_) => (ConnectionState::UpToDate, "Up to date".to_owned()),
+                    None => (ConnectionState::Idle, "Not synced yet".to_owned()),
+                }
+            };
+            connections.push(ConnectionCard {
+                next_run_at: live.next_run_at.or(j.next_run(&c.id)?),
+                recent_failures: j
+                    .recent_failures(&c.id, 5)?
+                    .into_iter()
+                    .map(|e| FailureDto { at: e.at, message: e.message })
+                    .collect(),
+                id: c.id,
+                name: c.name,
+                kind: c.kind,
+                role: c.role,
+                state,
+                state_text,
+                last_run_at: last.and_then(|r| r.finished_at),
+                last_success_at: ok.and_then(|r| r.finished_at),
+                orders_posted: counts.done,
+                pending: counts.pending,
+                failed: counts.dead,
+                open_conflicts: 0,
+            });
+        }
+        let all = j.outbox_counts(None)?;
+        Ok(Overview {
+            generated_at: now,
+            demo: self.inner.demo,
+            keychain: self.keychain_status(),
+            totals: Totals { orders_posted: all.done, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
+            connections,
+        })
+    }
+
+    /// Outbox counts for one connection (or all).
+    pub fn outbox_counts(&self, connection_id: Option<&str>) -> ApiResult<OutboxCounts> {
+        Ok(self.inner.journal.outbox_counts(connection_id)?)
+    }
+
+    /// `PRAGMA integrity_check` on the journal.
+    pub fn check_journal(&self) -> ApiResult<()> {
+        Ok(self.inner.journal.integrity_check()?)
+    }
+}
+

@@ -1,0 +1,90 @@
+//! Flows: one job per (flow, source, target). Each run plans, then applies
+//! through the outbox.
+
+mod orders;
+mod outbox;
+
+use crate::api::{ApiError, ApiResult, Inner, SyncReport};
+use crate::secrets::SecretSource;
+use ferry_connectors::{Erp, Store};
+use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How long a run keeps going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunMode {
+    /// A scheduled run: do what is due now, leave later retries to later runs.
+    Scheduled,
+    /// Wait out retries and rate limits until nothing is left that can
+    /// succeed now (CLI `--once`, tests).
+    UntilIdle,
+}
+
+/// Built connectors, kept between runs so that pacing state survives.
+#[derive(Default)]
+pub(crate) struct ConnectorCache {
+    stores: Mutex<HashMap<String, Arc<dyn Store>>>,
+    erps: Mutex<HashMap<String, Arc<dyn Erp>>>,
+}
+
+impl ConnectorCache {
+    pub fn forget(&self, id: &str) {
+        self.stores.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.erps.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+fn secret_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<String> {
+    let (secret, source) = inner.secrets.get(&c.id)?;
+    if source == SecretSource::Environment {
+        tracing::warn!(
+            "no keychain entry for {}: using the secret from {}",
+            c.id,
+            crate::secrets::env_var_name(&c.id)
+        );
+    }
+    Ok(secret)
+}
+
+pub(crate) fn store_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Store>> {
+    let mut cache = inner.connectors.stores.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = cache.get(&c.id) {
+        return Ok(s.clone());
+    }
+    let built: Arc<dyn Store> = ferry_connectors::store(&c.kind, &c.base_url, &c.settings, &secret_for(inner, c)?)?.into();
+    cache.insert(c.id.clone(), built.clone());
+    Ok(built)
+}
+
+pub(crate) fn erp_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Erp>> {
+    let mut cache = inner.connectors.erps.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = cache.get(&c.id) {
+        return Ok(s.clone());
+    }
+    let built: Arc<dyn Erp> = ferry_connectors::erp(&c.kind, &c.base_url, &c.settings, &secret_for(inner, c)?)?.into();
+    cache.insert(c.id.clone(), built.clone());
+    Ok(built)
+}
+
+/// Runs one flow job once.
+pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> ApiResult<SyncReport> {
+    let load = |id: &str| -> ApiResult<ConnectionRow> {
+        inner.journal.connection(id)?.ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
+    };
+    let (source, target) = (load(&flow.source_id)?, load(&flow.target_id)?);
+    match flow.flow.as_str() {
+        "orders" => orders::run(inner, &source, &target, mode).await,
+        other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
+    }
+}
+
+/// Pauses a connection whose credentials were refused, and says so.
+pub(crate) fn pause_for_auth(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
+    let reason = "credentials rejected";
+    inner.journal.set_paused(&c.id, Some(reason))?;
+    inner.connectors.forget(&c.id);
+    let message = format!("{} refused Ferry's credentials ({why}); syncing with it is paused until they are entered again", c.name);
+    inner.journal.log_event(run_id, &NewEvent { level: Level::Error, connection_id: Some(c.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
+    Ok(())
+}

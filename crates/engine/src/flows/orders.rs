@@ -1,0 +1,175 @@
+//! The orders flow, store → ERP. Reading: each page of changed orders is
+//! planned and committed to the outbox together with the advanced cursor.
+//! Writing: the outbox worker posts each queued order, looking it up first.
+
+use super::{pause_for_auth, store_for, RunMode};
+use crate::api::{ApiResult, Inner, SyncReport};
+use ferry_domain::error::backoff;
+use ferry_domain::{plan_orders, ConnectorError, CursorWindow, Disposition, Order, OrderDecision};
+use ferry_journal::{ConnectionRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
+use std::time::Duration;
+
+pub const ENTITY: &str = "order";
+/// Read attempts per page before the run gives up (the next run resumes
+/// from the committed cursor).
+const READ_ATTEMPTS: u32 = 4;
+/// Rate-limit waits per page before the run gives up.
+const MAX_WAITS: u32 = 20;
+
+pub(crate) async fn run(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow, mode: RunMode) -> ApiResult<SyncReport> {
+    let mut report = SyncReport::default();
+    if store.paused_reason.is_none() {
+        let (fetched, queued) = read(inner, store, erp).await?;
+        report.fetched = fetched;
+        report.queued = queued;
+    }
+    if erp.paused_reason.is_none() {
+        let (written, failed) = super::outbox::drain(inner, erp, mode).await?;
+        report.written = written;
+        report.failed = failed;
+    }
+    Ok(report)
+}
+
+fn idempotency_key(store: &str, order_id: &str, erp: &str) -> String {
+    format!("orders:{store}:{order_id}->{erp}")
+}
+
+/// Reads changed orders into the outbox. Returns (fetched, newly queued).
+async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiResult<(u64, u64)> {
+    let run_start = inner.now();
+    let run_id = inner.journal.start_run(&store.id, "orders", run_start)?;
+    inner.live.update(&store.id, |l| l.syncing = true);
+    inner.changed();
+    let result = read_pages(inner, store, erp, run_id, run_start).await;
+    inner.live.update(&store.id, |l| l.syncing = false);
+    let counts = match &result {
+        Ok(counts) => {
+            inner.live.update(&store.id, |l| l.retry_at = None);
+            inner.journal.finish_run(run_id, RunOutcome::Ok, None, inner.now())?;
+            *counts
+        }
+        Err(e) => {
+            let message = format!("reading orders from {} failed: {e}", store.name);
+            if let ConnectorError::Auth(why) = e {
+                pause_for_auth(inner, store, Some(run_id), why)?;
+            } else {
+                inner.journal.log_event(
+                    Some(run_id),
+                    &NewEvent { level: Level::Error, connection_id: Some(store.id.clone()), entity: None, entity_key: None, message: message.clone() },
+                    inner.now(),
+                )?;
+            }
+            inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.to_string()), inner.now())?;
+            // Orders already committed still go out; the next run resumes the read.
+            (0, 0)
+        }
+    };
+    inner.changed();
+    Ok(counts)
+}
+
+async fn read_pages(
+    inner: &Inner,
+    store_conn: &ConnectionRow,
+    erp: &ConnectionRow,
+    run_id: i64,
+    run_start: chrono::DateTime<chrono::Utc>,
+) -> Result<(u64, u64), ConnectorError> {
+    let store = store_for(inner, store_conn).map_err(|e| match e.code {
+        "secret" => ConnectorError::Auth(e.message),
+        _ => ConnectorError::Rejected { message: e.message, fields: vec![] },
+    })?;
+    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
+    let mut cursor = inner.journal.cursor(&store_conn.id, ENTITY).map_err(journal_err)?;
+    let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
+    let (mut fetched, mut queued) = (0u64, 0u64);
+    let mut after: Option<String> = None;
+    loop {
+        let page = fetch_with_retry(inner, store.as_ref(), window.since, after.as_deref(), &store_conn.id).await?;
+        fetched += page.items.len() as u64;
+        let admitted: Vec<Order> =
+            page.items.into_iter().filter(|o| window.admits(&cursor, &o.id, o.updated_at)).collect();
+        let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
+        let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(journal_err)?;
+        let mut writes = Vec::new();
+        let mut events = Vec::new();
+        for planned in plan_orders(&admitted, &known) {
+            let o = planned.order;
+            match planned.decision {
+                OrderDecision::Post => {
+                    writes.push(NewWrite {
+                        idempotency_key: idempotency_key(&store_conn.id, &o.id, &erp.id),
+                        source_id: store_conn.id.clone(),
+                        target_id: erp.id.clone(),
+                        entity: ENTITY.into(),
+                        entity_key: o.id.clone(),
+                        op: "create".into(),
+                        payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
+                    });
+                    events.push(NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} queued for {}", o.number, erp.name)).on(&store_conn.id));
+                }
+                OrderDecision::SkipCancelled => events.push(
+                    NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled before it was posted; not posted", o.number))
+                        .on(&store_conn.id),
+                ),
+                OrderDecision::AlreadyKnown => {}
+            }
+        }
+        let next_cursor = window.advance(&cursor, admitted.iter().map(|o| (o.id.as_str(), o.updated_at)));
+        queued += inner
+            .journal
+            .commit_page(
+                PageCommit {
+                    run_id,
+                    source_id: &store_conn.id,
+                    entity: ENTITY,
+                    cursor: &next_cursor,
+                    writes,
+                    events,
+                    fetched: admitted.len() as u64,
+                },
+                inner.now(),
+            )
+            .map_err(journal_err)?;
+        cursor = next_cursor;
+        inner.changed();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok((fetched, queued))
+}
+
+async fn fetch_with_retry(
+    inner: &Inner,
+    store: &dyn ferry_connectors::Store,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    after: Option<&str>,
+    store_id: &str,
+) -> Result<ferry_connectors::Page<Order>, ConnectorError> {
+    let (mut attempt, mut waits) = (0u32, 0u32);
+    loop {
+        match store.orders_page(since, after).await {
+            Ok(page) => return Ok(page),
+            Err(e) => match e.disposition() {
+                Disposition::WaitThenRetry(d) if waits < MAX_WAITS => {
+                    waits += 1;
+                    tracing::debug!(?d, "store asked us to wait");
+                    tokio::time::sleep(d).await;
+                }
+                Disposition::RetryWithBackoff if attempt + 1 < READ_ATTEMPTS => {
+                    attempt += 1;
+                    let wait = backoff(attempt, Duration::from_millis(500), Duration::from_secs(10), fastrand::f64());
+                    inner.live.update(store_id, |l| {
+                        l.retry_at = chrono::Duration::from_std(wait).ok().map(|w| inner.now() + w)
+                    });
+                    inner.changed();
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(e),
+            },
+        }
+    }
+}

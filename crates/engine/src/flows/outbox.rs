@@ -1,0 +1,171 @@
+//! The outbox worker for orders: posts each queued order to the ERP, always
+//! looking it up by our external reference first, so that a row left in
+//! flight by a crash (or a lost response) is never posted twice.
+
+use super::{erp_for, pause_for_auth, RunMode};
+use crate::api::{ApiResult, Inner};
+use ferry_connectors::Erp;
+use ferry_domain::error::backoff;
+use ferry_domain::{ConnectorError, Disposition, Order};
+use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
+use std::time::Duration;
+
+const BATCH: u32 = 100;
+/// Longest wait a run sits through for a retry or a rate limit; anything
+/// later is left to the next run.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
+
+enum Applied {
+    Created(String),
+    Found(String),
+}
+
+/// Executes due writes to `erp`. Returns (written, dead-lettered).
+pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> ApiResult<(u64, u64)> {
+    let now = inner.now();
+    if inner.journal.due_writes(&erp.id, now, 1)?.is_empty() && mode == RunMode::Scheduled {
+        return Ok((0, 0));
+    }
+    let run_id = inner.journal.start_run(&erp.id, "orders", now)?;
+    inner.live.update(&erp.id, |l| l.syncing = true);
+    inner.changed();
+    let result = drain_rows(inner, erp, mode, run_id).await;
+    inner.live.update(&erp.id, |l| l.syncing = false);
+    let (written, failed, stop) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.message), inner.now())?;
+            inner.changed();
+            return Err(e);
+        }
+    };
+    let (outcome, message) = match (&stop, failed) {
+        (Some(msg), _) => (RunOutcome::Failed, Some(msg.clone())),
+        (None, 0) => (RunOutcome::Ok, None),
+        (None, n) => (RunOutcome::Partial, Some(format!("{n} orders could not be posted"))),
+    };
+    inner.journal.finish_run(run_id, outcome, message.as_deref(), inner.now())?;
+    inner.changed();
+    Ok((written, failed))
+}
+
+/// Returns (written, dead-lettered, reason the run stopped early).
+async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<(u64, u64, Option<String>)> {
+    let erp = match erp_for(inner, erp_conn) {
+        Ok(e) => e,
+        Err(e) if e.code == "secret" => {
+            pause_for_auth(inner, erp_conn, Some(run_id), &e.message)?;
+            return Ok((0, 0, Some(e.message)));
+        }
+        Err(e) => return Err(e),
+    };
+    let (mut written, mut failed) = (0u64, 0u64);
+    loop {
+        let rows = inner.journal.due_writes(&erp_conn.id, inner.now(), BATCH)?;
+        if rows.is_empty() {
+            let next = inner.journal.next_write_due(&erp_conn.id)?;
+            match (mode, next) {
+                (RunMode::UntilIdle, Some(at)) => {
+                    let wait = (at - inner.now()).to_std().unwrap_or(Duration::ZERO);
+                    if wait > MAX_INLINE_WAIT {
+                        return Ok((written, failed, None));
+                    }
+                    inner.live.update(&erp_conn.id, |l| l.retry_at = Some(at));
+                    inner.changed();
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                _ => return Ok((written, failed, None)),
+            }
+        }
+        for row in rows {
+            inner.journal.start_write(row.id, inner.now())?;
+            let result = apply(erp.as_ref(), &row).await;
+            let number = row.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&row.entity_key).to_owned();
+            match result {
+                Ok(applied) => {
+                    let (remote, message) = match applied {
+                        Applied::Created(id) => (id.clone(), format!("Order {number} posted to {} as {id}", erp_conn.name)),
+                        Applied::Found(id) => (id.clone(), format!("Order {number} was already in {} as {id}; not posted again", erp_conn.name)),
+                    };
+                    let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, message).on(&erp_conn.id);
+                    inner.journal.finish_write(&row, &remote, &event, Some(run_id), inner.now())?;
+                    inner.live.update(&erp_conn.id, |l| l.retry_at = None);
+                    written += 1;
+                }
+                Err(e) => match on_failure(inner, erp_conn, &row, &number, e, run_id).await? {
+                    Next::Retry => {}
+                    Next::Dead => failed += 1,
+                    Next::Stop(why) => return Ok((written, failed, Some(why))),
+                },
+            }
+            inner.changed();
+        }
+    }
+}
+
+async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError> {
+    let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| ConnectorError::Rejected {
+        message: format!("the queued order could not be read back ({e}); re-scan the store to queue it again"),
+        fields: vec![],
+    })?;
+    if let Some(found) = erp.find_order(&order.id).await? {
+        return Ok(Applied::Found(found.id));
+    }
+    Ok(Applied::Created(erp.create_order(&order).await?.id))
+}
+
+/// What became of a failed write.
+enum Next {
+    Retry,
+    Dead,
+    /// The whole run must stop (credentials refused).
+    Stop(String),
+}
+
+/// Decides what a failed write does next: the one place that reads the
+/// error's disposition for writes.
+async fn on_failure(
+    inner: &Inner,
+    erp: &ConnectionRow,
+    row: &OutboxRow,
+    number: &str,
+    e: ConnectorError,
+    run_id: i64,
+) -> ApiResult<Next> {
+    let now = inner.now();
+    let attempts = row.attempts + 1;
+    let event = |level, message: String| NewEvent::new(level, &row.entity, &row.entity_key, message).on(&erp.id);
+    match e.disposition() {
+        Disposition::RetryWithBackoff if attempts < inner.tuning.max_attempts => {
+            let wait = backoff(attempts, inner.tuning.backoff_base, inner.tuning.backoff_max, fastrand::f64());
+            let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+            inner.journal.retry_write(row.id, &e.to_string(), at, true, now)?;
+            inner.journal.log_event(
+                Some(run_id),
+                &event(Level::Warn, format!("Order {number}: {e}; retry {attempts} of {} at {}", inner.tuning.max_attempts - 1, at.format("%H:%M:%S UTC"))),
+                now,
+            )?;
+            inner.live.update(&erp.id, |l| l.retry_at = Some(at));
+        }
+        Disposition::RetryWithBackoff | Disposition::DeadLetter => {
+            let message = format!("Order {number} could not be posted to {}: {e}", erp.name);
+            inner.journal.dead_letter_write(row.id, &e.to_string(), &event(Level::Error, message), Some(run_id), now)?;
+            return Ok(Next::Dead);
+        }
+        Disposition::WaitThenRetry(d) => {
+            let at = now + chrono::Duration::from_std(d).unwrap_or_default();
+            inner.journal.retry_write(row.id, &e.to_string(), at, false, now)?;
+            if d <= MAX_INLINE_WAIT {
+                tokio::time::sleep(d).await;
+            }
+        }
+        Disposition::PauseConnection => {
+            inner.journal.retry_write(row.id, &e.to_string(), now, false, now)?;
+            let why = e.to_string();
+            pause_for_auth(inner, erp, Some(run_id), &why)?;
+            return Ok(Next::Stop(why));
+        }
+    }
+    Ok(Next::Retry)
+}

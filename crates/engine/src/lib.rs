@@ -1,0 +1,11 @@
+//! Ferry's engine. Everything outside this crate (the desktop shell, the
+//! CLI, the tests) goes through [`api`]; the rest is how it works inside:
+//! the scheduler, the flows, the outbox worker and the keychain.
+
+pub mod api;
+mod flows;
+mod live;
+mod scheduler;
+pub mod secrets;
+
+pub use api::*;

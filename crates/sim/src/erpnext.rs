@@ -1,0 +1,345 @@
+//! ERPNext (Frappe) REST API emulator.
+//!
+//! Follows docs.frappe.io/framework/user/en/api/rest: `Authorization: token
+//! key:secret`; `GET /api/resource/<DocType>` with JSON `filters` (lists of
+//! `[field, op, value]`), JSON `fields`, `limit_start`, `limit_page_length`
+//! (default 20), answering `{"data": [...]}`; `POST /api/resource/<DocType>`
+//! with the document as JSON, answering `{"data": doc}`; `GET
+//! /api/resource/<DocType>/<name>`. Errors carry Frappe's body:
+//! `exc_type`, `exception` and `_server_messages` (a JSON list of JSON
+//! strings), with 401 for a bad token, 404 `DoesNotExistError`, and 417 for
+//! validation (`MandatoryError`, `LinkValidationError`). `modified` and
+//! `creation` are site-local times without a zone. Custom fields (such as
+//! `shopify_order_id` on Sales Order) are stored as given.
+
+use crate::seed::SeedProduct;
+use crate::{Sim, SimOptions};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+pub const REF_FIELD: &str = "shopify_order_id";
+
+/// The site's documents by doctype, in creation order.
+pub struct ErpNextSim {
+    auth: String,
+    tz: Tz,
+    docs: Mutex<HashMap<String, Vec<Map<String, Value>>>>,
+    series: Mutex<u64>,
+    pub faults: crate::Faults,
+}
+
+impl ErpNextSim {
+    pub(crate) fn seeded(opts: &SimOptions, catalog: &[SeedProduct]) -> Self {
+        let mut docs: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
+        let modified = Utc::now().with_timezone(&opts.erp_timezone).format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        docs.insert(
+            "Item".into(),
+            catalog
+                .iter()
+                .map(|p| {
+                    obj(json!({ "name": p.sku, "item_code": p.sku, "item_name": p.title, "standard_rate": p.price.to_string(),
+                        "stock_uom": "Nos", "is_stock_item": 1, "disabled": 0, "modified": modified, "docstatus": 0 }))
+                })
+                .collect(),
+        );
+        for doctype in ["Customer", "Sales Order"] {
+            docs.insert(doctype.into(), Vec::new());
+        }
+        Self {
+            auth: format!("token {}", crate::DEMO_ERPNEXT_SECRET),
+            tz: opts.erp_timezone,
+            docs: Mutex::new(docs),
+            series: Mutex::new(0),
+            faults: crate::Faults::default(),
+        }
+    }
+
+    /// The external reference on every Sales Order (`None` when unset),
+    /// cancelled ones excluded.
+    pub fn sales_order_refs(&self) -> Vec<Option<String>> {
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.get("Sales Order")
+            .map(|list| {
+                list.iter()
+                    .filter(|d| d.get("docstatus").and_then(Value::as_i64) != Some(2))
+                    .map(|d| d.get(REF_FIELD).and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A copy of every document of `doctype`.
+    pub fn documents(&self, doctype: &str) -> Vec<Map<String, Value>> {
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.get(doctype).cloned().unwrap_or_default()
+    }
+
+    fn now_local(&self) -> String {
+        Utc::now().with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
+    let _ = sim;
+    Router::new()
+        .route("/api/resource/{doctype}", get(list).post(create))
+        .route("/api/resource/{doctype}/{name}", get(read_one))
+}
+
+/// A Frappe error response.
+fn frappe_error(status: StatusCode, exc_type: &str, message: &str) -> Response {
+    let server_message = json!({ "message": message, "title": "Message", "indicator": "red", "raise_exception": 1 }).to_string();
+    let body = json!({
+        "exc_type": exc_type,
+        "exception": format!("frappe.exceptions.{exc_type}: {message}"),
+        "_server_messages": serde_json::to_string(&vec![server_message]).unwrap_or_default(),
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn guard(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
+    let erp = &sim.erpnext;
+    erp.faults.delay().await;
+    let auth_ok = headers.get("Authorization").and_then(|v| v.to_str().ok()) == Some(erp.auth.as_str());
+    if !auth_ok || erp.faults.auth_revoked() {
+        return Some(frappe_error(StatusCode::UNAUTHORIZED, "AuthenticationError", "Invalid API key or secret"));
+    }
+    if erp.faults.take_failure() {
+        return Some((StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response());
+    }
+    if erp.faults.take_rate_limit() {
+        return Some((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response());
+    }
+    None
+}
+
+fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> {
+    for f in filters {
+        let parts = f.as_array().ok_or_else(|| format!("filter {f} is not a list"))?;
+        // [field, op, value] or [doctype, field, op, value]
+        let (field, op, value) = match parts.as_slice() {
+            [field, op, value] | [_, field, op, value] => (field, op, value),
+            _ => return Err(format!("filter {f} must be [field, operator, value]")),
+        };
+        let field = field.as_str().ok_or("filter field must be text")?;
+        let actual = doc.get(field).cloned().unwrap_or(Value::Null);
+        let equal = actual == *value || (actual.is_number() && value.is_string() && actual.to_string() == *value.as_str().unwrap_or(""));
+        let ok = match op.as_str() {
+            Some("=") => equal,
+            Some("!=") => !equal,
+            Some(other) => return Err(format!("operator {other:?} is not supported by the emulator")),
+            None => return Err("operator must be text".into()),
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn parse_json_param(q: &HashMap<String, String>, key: &str, default: Value) -> Result<Value, String> {
+    match q.get(key) {
+        None => Ok(default),
+        Some(s) => serde_json::from_str(s).map_err(|e| format!("{key} is not valid JSON: {e}")),
+    }
+}
+
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    Path(doctype): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = guard(&sim, &headers).await {
+        return r;
+    }
+    let filters = match parse_json_param(&q, "filters", json!([])) {
+        Ok(Value::Array(f)) => f,
+        Ok(Value::Object(m)) => m.into_iter().map(|(k, v)| json!([k, "=", v])).collect(),
+        Ok(_) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "filters must be a list or a dict"),
+        Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
+    };
+    let fields = match parse_json_param(&q, "fields", json!(["name"])) {
+        Ok(Value::Array(f)) => f.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>(),
+        _ => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "fields must be a JSON list"),
+    };
+    let start: usize = q.get("limit_start").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let length: usize = q.get("limit_page_length").and_then(|s| s.parse().ok()).unwrap_or(20);
+    let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(all) = docs.get(&doctype) else {
+        return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("DocType {doctype} not found"));
+    };
+    let mut out = Vec::new();
+    for doc in all {
+        match matches(doc, &filters) {
+            Ok(true) => out.push(doc),
+            Ok(false) => {}
+            Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
+        }
+    }
+    // Frappe's default order is `modified desc`.
+    out.reverse();
+    let page: Vec<Value> = out
+        .into_iter()
+        .skip(start)
+        .take(if length == 0 { usize::MAX } else { length })
+        .map(|d| {
+            if fields.iter().any(|f| f == "*") {
+                Value::Object(d.clone())
+            } else {
+                Value::Object(fields.iter().map(|f| (f.clone(), d.get(f).cloned().unwrap_or(Value::Null))).collect())
+            }
+        })
+        .collect();
+    Json(json!({ "data": page })).into_response()
+}
+
+async fn read_one(State(sim): State<Arc<Sim>>, Path((doctype, name)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    if let Some(r) = guard(&sim, &headers).await {
+        return r;
+    }
+    let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+    match docs.get(&doctype).and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str()))) {
+        Some(d) => Json(json!({ "data": d })).into_response(),
+        None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
+    }
+}
+
+fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: &str) -> bool {
+    docs.get(doctype).is_some_and(|l| l.iter().any(|d| d.get("name").and_then(Value::as_str) == Some(name)))
+}
+
+fn mandatory(doc: &Map<String, Value>, doctype: &str, fields: &[&str]) -> Result<(), Response> {
+    let missing: Vec<&str> = fields.iter().copied().filter(|f| doc.get(*f).is_none_or(|v| v.is_null() || v == "")).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "MandatoryError",
+            &format!("[{doctype}]: {}", missing.join(", ")),
+        ))
+    }
+}
+
+fn link_error(label: &str, value: &str) -> Response {
+    frappe_error(StatusCode::EXPECTATION_FAILED, "LinkValidationError", &format!("Could not find <strong>{label}</strong>: {value}"))
+}
+
+fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec<Map<String, Value>>>) -> Result<(), Response> {
+    mandatory(doc, "Sales Order", &["customer", "delivery_date", "items"])?;
+    let customer = doc.get("customer").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if !exists(docs, "Customer", &customer) {
+        return Err(link_error("Customer", &customer));
+    }
+    let Some(items) = doc.get_mut("items").and_then(Value::as_array_mut) else {
+        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "items must be a list"));
+    };
+    if items.is_empty() {
+        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "MandatoryError", "[Sales Order]: items"));
+    }
+    let mut total = Decimal::ZERO;
+    for (i, item) in items.iter_mut().enumerate() {
+        let code = item.get("item_code").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if !exists(docs, "Item", &code) {
+            return Err(link_error("Item Code", &code));
+        }
+        let qty = number(item.get("qty")).filter(|q| *q > Decimal::ZERO).ok_or_else(|| {
+            frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("Row #{}: Quantity must be greater than zero", i + 1))
+        })?;
+        let rate = number(item.get("rate")).unwrap_or(Decimal::ZERO);
+        total += qty * rate;
+        item["amount"] = json!((qty * rate).to_string());
+        item["idx"] = json!(i + 1);
+    }
+    doc.insert("grand_total".into(), json!(total.to_string()));
+    Ok(())
+}
+
+fn number(v: Option<&Value>) -> Option<Decimal> {
+    match v? {
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        Value::String(s) => Decimal::from_str(s).ok(),
+        _ => None,
+    }
+}
+
+async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Some(r) = guard(&sim, &headers).await {
+        return r;
+    }
+    let erp = &sim.erpnext;
+    let mut doc = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(m)) => m,
+        _ => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "the request body must be a JSON object"),
+    };
+    let now = erp.now_local();
+    let created = {
+        let mut docs = erp.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let name = match doctype.as_str() {
+            "Customer" => {
+                if let Err(r) = mandatory(&doc, "Customer", &["customer_name"]) {
+                    return r;
+                }
+                let base = doc.get("customer_name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let mut name = base.clone();
+                let mut n = 1;
+                while exists(&docs, "Customer", &name) {
+                    name = format!("{base}-{n}");
+                    n += 1;
+                }
+                name
+            }
+            "Sales Order" => {
+                if let Err(r) = validate_sales_order(&mut doc, &docs) {
+                    return r;
+                }
+                let mut series = erp.series.lock().unwrap_or_else(|e| e.into_inner());
+                *series += 1;
+                format!("SAL-ORD-{}-{:05}", Utc::now().with_timezone(&erp.tz).format("%Y"), *series)
+            }
+            other => return frappe_error(StatusCode::FORBIDDEN, "PermissionError", &format!("The emulator does not allow creating {other}")),
+        };
+        doc.insert("name".into(), json!(name));
+        doc.insert("creation".into(), json!(now));
+        doc.insert("modified".into(), json!(now));
+        doc.entry("docstatus").or_insert(json!(0));
+        docs.entry(doctype).or_default().push(doc.clone());
+        doc
+    };
+    if erp.faults.take_lost_response() {
+        return (StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response();
+    }
+    Json(json!({ "data": created })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_match_like_frappe() {
+        let doc = obj(json!({ "name": "SO-1", "shopify_order_id": "gid://shopify/Order/1", "docstatus": 1 }));
+        assert_eq!(matches(&doc, &[json!(["shopify_order_id", "=", "gid://shopify/Order/1"])]), Ok(true));
+        assert_eq!(matches(&doc, &[json!(["docstatus", "!=", 2])]), Ok(true));
+        assert_eq!(matches(&doc, &[json!(["Sales Order", "docstatus", "=", "1"])]), Ok(true));
+        assert!(matches(&doc, &[json!(["name", "like", "%"])]).is_err(), "unsupported operators are refused, not ignored");
+    }
+}

@@ -1,0 +1,62 @@
+//! Fault knobs an emulator checks on every request.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Shared, lock-free knobs; tests flip them while the server runs.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// The next N requests answer 503.
+    fail_next: AtomicU32,
+    /// The next N writes are committed, then answered with 502 (the
+    /// response is lost on the way back: the case that duplicates orders in
+    /// naive integrations).
+    lose_response_after_commit: AtomicU32,
+    /// The next N requests answer 429 with `Retry-After: 1`.
+    rate_limit_next: AtomicU32,
+    /// Added to every request.
+    latency_ms: AtomicU64,
+    /// Every request is refused as unauthenticated.
+    auth_revoked: AtomicBool,
+}
+
+fn take(counter: &AtomicU32) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+}
+
+impl Faults {
+    pub fn fail_next(&self, n: u32) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+    pub fn lose_responses_after_commit(&self, n: u32) {
+        self.lose_response_after_commit.store(n, Ordering::SeqCst);
+    }
+    pub fn rate_limit_next(&self, n: u32) {
+        self.rate_limit_next.store(n, Ordering::SeqCst);
+    }
+    pub fn set_latency(&self, d: Duration) {
+        self.latency_ms.store(d.as_millis() as u64, Ordering::SeqCst);
+    }
+    pub fn revoke_auth(&self, revoked: bool) {
+        self.auth_revoked.store(revoked, Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_failure(&self) -> bool {
+        take(&self.fail_next)
+    }
+    pub(crate) fn take_lost_response(&self) -> bool {
+        take(&self.lose_response_after_commit)
+    }
+    pub(crate) fn take_rate_limit(&self) -> bool {
+        take(&self.rate_limit_next)
+    }
+    pub(crate) fn auth_revoked(&self) -> bool {
+        self.auth_revoked.load(Ordering::SeqCst)
+    }
+    pub(crate) async fn delay(&self) {
+        let ms = self.latency_ms.load(Ordering::SeqCst);
+        if ms > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+}

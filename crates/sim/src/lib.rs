@@ -1,0 +1,127 @@
+//! Faithful emulators of the external systems, served over loopback HTTP:
+//! Shopify's GraphQL Admin API under `/shopify` and ERPNext's REST API
+//! under `/erpnext`. Data is seeded deterministically; each emulator has
+//! fault knobs. Tests, benchmarks, `ferry sim` and the demo all use this.
+
+pub mod erpnext;
+mod faults;
+pub mod seed;
+pub mod shopify;
+
+pub use faults::Faults;
+
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The credentials the emulators accept (made up; safe to print).
+pub const DEMO_SHOPIFY_TOKEN: &str = "shpat_demo_0000000000000000";
+pub const DEMO_ERPNEXT_SECRET: &str = "demo_key:demo_secret";
+
+/// What to seed.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub port: u16,
+    pub orders: usize,
+    pub seed: u64,
+    /// The newest seeded order is updated at this time; older ones before it.
+    pub now: DateTime<Utc>,
+    /// ERPNext's site time zone.
+    pub erp_timezone: chrono_tz::Tz,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self { port: 0, orders: 0, seed: 42, now: Utc::now(), erp_timezone: chrono_tz::Europe::Berlin }
+    }
+}
+
+/// All emulators' state.
+pub struct Sim {
+    pub shopify: shopify::ShopifySim,
+    pub erpnext: erpnext::ErpNextSim,
+}
+
+/// Counts taken from the emulators' own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SimStats {
+    pub store_orders: usize,
+    pub erp_sales_orders: usize,
+    /// Sales Orders beyond the first for the same store order.
+    pub duplicates: usize,
+    /// Store orders with no Sales Order.
+    pub missing: usize,
+}
+
+impl Sim {
+    pub fn new(opts: &SimOptions) -> Arc<Self> {
+        let catalog = seed::catalog(opts.seed);
+        Arc::new(Self {
+            shopify: shopify::ShopifySim::seeded(opts, &catalog),
+            erpnext: erpnext::ErpNextSim::seeded(opts, &catalog),
+        })
+    }
+
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .nest("/shopify", shopify::router(self.clone()))
+            .nest("/erpnext", erpnext::router(self.clone()))
+            .route("/_sim/stats", axum::routing::get(stats_handler))
+            .with_state(self.clone())
+    }
+
+    pub fn stats(&self) -> SimStats {
+        let store_ids = self.shopify.order_ids();
+        let refs = self.erpnext.sales_order_refs();
+        let mut per_ref = std::collections::HashMap::<&str, usize>::new();
+        for r in refs.iter().flatten() {
+            *per_ref.entry(r.as_str()).or_default() += 1;
+        }
+        let duplicates = per_ref.values().map(|n| n - 1).sum();
+        let missing = store_ids.iter().filter(|id| !per_ref.contains_key(id.as_str())).count();
+        SimStats { store_orders: store_ids.len(), erp_sales_orders: refs.len(), duplicates, missing }
+    }
+}
+
+async fn stats_handler(axum::extract::State(sim): axum::extract::State<Arc<Sim>>) -> axum::Json<SimStats> {
+    axum::Json(sim.stats())
+}
+
+/// Emulators serving on loopback. Dropping it stops the server.
+pub struct RunningSim {
+    pub sim: Arc<Sim>,
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSim {
+    /// Seeds and starts the emulators on `127.0.0.1:port` (0 picks a free port).
+    pub async fn start(opts: SimOptions) -> std::io::Result<Self> {
+        let sim = Sim::new(&opts);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port)).await?;
+        let addr = listener.local_addr()?;
+        let app = sim.router();
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("emulator server stopped: {e}");
+            }
+        });
+        Ok(Self { sim, addr, task })
+    }
+
+    pub fn shopify_url(&self) -> String {
+        format!("http://{}/shopify", self.addr)
+    }
+
+    pub fn erpnext_url(&self) -> String {
+        format!("http://{}/erpnext", self.addr)
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
