@@ -374,8 +374,12 @@ impl Engine {
         Ok(total)
     }
 
-    /// Starts the scheduler (replacing a running one).
+    /// Starts the scheduler (replacing a running one). Must be called from
+    /// within a Tokio runtime.
     pub fn start_scheduler(&self, schedule: Schedule) -> ApiResult<()> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ApiError::new("not_running", "the scheduler needs a Tokio runtime; start it from async code"));
+        }
         let flows = self.inner.journal.flows()?.into_iter().filter(|f| f.enabled).collect();
         let scheduler = Scheduler::start(self.inner.clone(), flows, schedule);
         if let Some(old) = self.inner.scheduler.lock().unwrap_or_else(|e| e.into_inner()).replace(scheduler) {
@@ -458,10 +462,14 @@ impl Engine {
             });
         }
         let all = j.outbox_counts(None)?;
+        let mut keychain = self.keychain_status();
+        if self.inner.demo && !keychain.available {
+            keychain.message.push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
+        }
         Ok(Overview {
             generated_at: now,
             demo: self.inner.demo,
-            keychain: self.keychain_status(),
+            keychain,
             totals: Totals { orders_posted: all.done, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
             connections,
         })

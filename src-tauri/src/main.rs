@@ -1,0 +1,24 @@
+//! Ferry's desktop shell. Commands are one-line calls into `engine::api`;
+//! changes reach the UI as pushed `ferry://overview` events.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod startup;
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            startup::start(app)?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::overview, commands::sync_now])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Ferry could not start its window: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,111 @@
+//! Start-up: choose the data dir, open the engine (on the built-in demo
+//! systems when asked or when nothing is configured yet), start the
+//! scheduler, and forward engine changes to the window.
+
+use ferry_engine::secrets::Secrets;
+use ferry_engine::{default_data_dir, fresh_demo_dir, DemoSystems, Engine, EngineOptions, Schedule};
+use ferry_sim::{RunningSim, SimOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+use tauri::{App, Emitter, Manager};
+
+/// Event carrying a fresh `Overview`.
+pub const OVERVIEW_EVENT: &str = "ferry://overview";
+
+pub struct AppState {
+    pub engine: Engine,
+    /// Keeps the demo's emulators serving while the app runs.
+    _sim: Option<RunningSim>,
+}
+
+struct Args {
+    data_dir: PathBuf,
+    demo: bool,
+}
+
+fn args() -> Args {
+    let mut data_dir = None;
+    let mut demo = std::env::var("FERRY_DEMO").is_ok_and(|v| v == "1");
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--demo" => demo = true,
+            "--data-dir" => data_dir = it.next().map(PathBuf::from),
+            other => {
+                if let Some(d) = other.strip_prefix("--data-dir=") {
+                    data_dir = Some(PathBuf::from(d));
+                }
+            }
+        }
+    }
+    Args { data_dir: data_dir.unwrap_or_else(default_data_dir), demo }
+}
+
+/// `FERRY_SCHEDULE=manual` runs only on *Sync now*; otherwise every
+/// `FERRY_SYNC_INTERVAL_SECS` (default 60 s; 5 s in the demo).
+fn schedule(demo: bool) -> Schedule {
+    if std::env::var("FERRY_SCHEDULE").is_ok_and(|v| v == "manual") {
+        return Schedule::manual();
+    }
+    let default = if demo { 5 } else { 60 };
+    let secs = std::env::var("FERRY_SYNC_INTERVAL_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+    Schedule::every(Duration::from_secs(secs))
+}
+
+pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
+    let args = args();
+    // The engine's tasks need a runtime: start everything on Tauri's.
+    let (engine, sim) = tauri::async_runtime::block_on(async {
+        let real = Engine::open(EngineOptions::new(&args.data_dir, Secrets::os_keychain()))?;
+        let demo = args.demo || real.overview()?.connections.is_empty();
+        let (engine, sim) = if demo {
+            drop(real);
+            start_demo(&args.data_dir).await?
+        } else {
+            (real, None)
+        };
+        engine.start_scheduler(schedule(demo))?;
+        Ok::<_, Box<dyn std::error::Error>>((engine, sim))
+    })?;
+    forward_changes(app.handle().clone(), engine.clone());
+    app.manage(AppState { engine, _sim: sim });
+    Ok(())
+}
+
+async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<RunningSim>), Box<dyn std::error::Error>> {
+    let orders = std::env::var("FERRY_DEMO_ORDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let sim = RunningSim::start(SimOptions { orders, ..SimOptions::default() }).await?;
+    let dir = fresh_demo_dir(data_dir)?;
+    let engine = Engine::open(EngineOptions { demo: true, ..EngineOptions::new(dir, Secrets::os_keychain()) })?;
+    engine.setup_demo(&DemoSystems {
+        shopify_url: sim.shopify_url(),
+        shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
+        erpnext_url: sim.erpnext_url(),
+        erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
+    })?;
+    Ok((engine, Some(sim)))
+}
+
+/// Pushes a fresh overview after changes, at most every 200 ms, so a burst
+/// of a thousand writes is a handful of events, not a thousand.
+fn forward_changes(handle: tauri::AppHandle, engine: Engine) {
+    let mut events = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            while events.try_recv().is_ok() {}
+            match engine.overview() {
+                Ok(o) => {
+                    if let Err(e) = handle.emit(OVERVIEW_EVENT, &o) {
+                        tracing::warn!("cannot send the overview to the window: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("cannot build the overview: {e}"),
+            }
+        }
+    });
+}

@@ -1,0 +1,26 @@
+//! The one door between the UI and the app's backend. Pages receive a
+//! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
+
+import type { Overview } from './types';
+
+export interface Backend {
+  /**
+   * The current overview snapshot.
+   * @throws BackendError
+   */
+  overview(): Promise<Overview>;
+
+  /**
+   * Asks the backend to sync now: one connection by id, or every connection
+   * when `connectionId` is null. Resolves once the request is accepted; the
+   * results arrive as overview events.
+   * @throws BackendError
+   */
+  syncNow(connectionId: string | null): Promise<void>;
+
+  /**
+   * Calls `cb` with every overview snapshot the backend pushes.
+   * Resolves to a function that stops listening.
+   */
+  onOverview(cb: (overview: Overview) => void): Promise<() => void>;
+}

@@ -1,0 +1,57 @@
+//! A small, realistic `Overview` for tests and the fake backend.
+
+import type { ConnectionCard, Overview } from './types';
+
+export function connection(over: Partial<ConnectionCard> & { id: string }): ConnectionCard {
+  return {
+    name: over.id,
+    kind: 'shopify',
+    role: 'store',
+    state: 'idle',
+    stateText: 'Idle',
+    lastRunAt: null,
+    lastSuccessAt: null,
+    nextRunAt: null,
+    ordersPosted: 0,
+    pending: 0,
+    failed: 0,
+    openConflicts: 0,
+    recentFailures: [],
+    ...over,
+  };
+}
+
+export function demoOverview(over: Partial<Overview> = {}): Overview {
+  return {
+    generatedAt: '2025-01-01T12:00:00Z',
+    demo: true,
+    keychain: { available: true, message: '' },
+    totals: { ordersPosted: 0, pending: 3, failed: 1, openConflicts: 0 },
+    connections: [
+      connection({
+        id: 'shop',
+        name: 'Demo Shop',
+        kind: 'shopify',
+        role: 'store',
+        state: 'upToDate',
+        stateText: 'Up to date',
+        lastRunAt: '2025-01-01T11:59:00Z',
+        lastSuccessAt: '2025-01-01T11:59:00Z',
+        nextRunAt: '2025-01-01T12:04:00Z',
+        pending: 3,
+      }),
+      connection({
+        id: 'erp',
+        name: 'Demo ERP',
+        kind: 'erpnext',
+        role: 'erp',
+        state: 'retrying',
+        stateText: 'Waiting to retry until 12:05',
+        lastRunAt: '2025-01-01T11:58:00Z',
+        failed: 1,
+        recentFailures: [{ at: '2025-01-01T11:58:00Z', message: 'ERP answered 503 Service Unavailable' }],
+      }),
+    ],
+    ...over,
+  };
+}

@@ -1,0 +1,25 @@
+//! `Backend` over Tauri IPC. The only module (with its siblings) that
+//! imports `@tauri-apps/*`.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { Backend } from './backend';
+import { BackendError } from './error';
+import type { Overview } from './types';
+
+/** Event the backend emits with a fresh `Overview` whenever anything changes. */
+export const OVERVIEW_EVENT = 'ferry://overview';
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (reason) {
+    throw BackendError.from(reason);
+  }
+}
+
+export const tauriBackend: Backend = {
+  overview: () => call<Overview>('overview'),
+  syncNow: (connectionId) => call<void>('sync_now', { connectionId }),
+  onOverview: (cb) => listen<Overview>(OVERVIEW_EVENT, (event) => cb(event.payload)),
+};

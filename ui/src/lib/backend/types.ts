@@ -1,0 +1,43 @@
+//! Transport types for the Tauri commands and events. They mirror the Rust
+//! DTOs field for field (serde camelCase); change both sides together.
+
+/** Everything the Overview page shows, as one snapshot. Sent by `overview` and on `ferry://overview`. */
+export interface Overview {
+  /** When the snapshot was made, RFC 3339 in UTC. */
+  generatedAt: string;
+  /** True when the app runs against its built-in demo systems. */
+  demo: boolean;
+  keychain: { available: boolean; message: string };
+  totals: { ordersPosted: number; pending: number; failed: number; openConflicts: number };
+  connections: ConnectionCard[];
+}
+
+export type ConnectionState = 'idle' | 'syncing' | 'upToDate' | 'retrying' | 'paused' | 'failing';
+
+export type ConnectionRole = 'store' | 'erp' | 'courier';
+
+export interface ConnectionCard {
+  id: string;
+  name: string;
+  /** The connector, e.g. "shopify", "erpnext". */
+  kind: string;
+  role: ConnectionRole;
+  state: ConnectionState;
+  /** The state already in words, e.g. "Up to date", "Waiting to retry until 14:05". */
+  stateText: string;
+  /** RFC 3339 UTC, or null when it has never happened / is not scheduled. */
+  lastRunAt: string | null;
+  lastSuccessAt: string | null;
+  nextRunAt: string | null;
+  ordersPosted: number;
+  pending: number;
+  failed: number;
+  openConflicts: number;
+  recentFailures: RecentFailure[];
+}
+
+export interface RecentFailure {
+  /** RFC 3339 UTC. */
+  at: string;
+  message: string;
+}
