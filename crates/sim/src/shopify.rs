@@ -122,6 +122,25 @@ impl ShopifySim {
         }
     }
 
+    /// Places one order with the given (sku, title, quantity, price) lines,
+    /// e.g. a SKU the ERP does not know. Returns its GraphQL id.
+    pub fn place_custom_order(&self, lines: &[(&str, &str, i64, &str)], at: DateTime<Utc>) -> String {
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let next = orders.len() as u64;
+        let mut o = seed::orders(self.seed.wrapping_add(next), 1, 1001 + next, at, &self.catalog).remove(0);
+        o.lines = lines
+            .iter()
+            .map(|(sku, title, qty, price)| {
+                let price = Decimal::from_str_exact(price).unwrap_or(Decimal::ZERO);
+                (SeedProduct { sku: (*sku).to_owned(), title: (*title).to_owned(), price }, *qty)
+            })
+            .collect();
+        let stored = render(&o, FIRST_ID + next);
+        let id = stored.node["id"].as_str().unwrap_or_default().to_owned();
+        orders.push(stored);
+        id
+    }
+
     /// Every order's GraphQL id.
     pub fn order_ids(&self) -> Vec<String> {
         let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());

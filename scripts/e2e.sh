@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# E2E: the real app window under Xvfb, driven by tauri-driver and
+# WebKitWebDriver through webdriverio. Call inside `dbus-run-session` with
+# scripts/with-keyring.sh so the app has a real keychain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Xvfb picks a free display number and writes it to fd 3.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+[ -s "$work/display" ] || { echo "e2e: Xvfb did not start"; cat "$work/xvfb.log"; exit 1; }
+export DISPLAY=":$(cat "$work/display")"
+
+# The app inherits this environment: demo mode, its own data dir, no automatic runs.
+export FERRY_DEMO=1 FERRY_SCHEDULE=manual FERRY_DATA_DIR="$work/data"
+tauri-driver --port 4444 >"$work/driver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break; sleep 0.2; done
+(exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null || { echo "e2e: tauri-driver did not listen on 4444"; cat "$work/driver.log"; exit 1; }
+
+mkdir -p target-e2e
+export FERRY_APP_BINARY="$CARGO_TARGET_DIR/debug/ferry-app"
+export FERRY_E2E_SCREENSHOT="${FERRY_E2E_SCREENSHOT:-$PWD/target-e2e/overview.png}"
+node --test tests/e2e/ || { echo "e2e: failed; tauri-driver log:"; tail -40 "$work/driver.log"; exit 1; }
+echo "e2e: screenshot at $FERRY_E2E_SCREENSHOT"

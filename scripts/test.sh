@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, build, and run every test: UI unit
+# tests, Rust tests (with a real Secret Service), and the E2E test of the
+# real window.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+export FERRY_NEED_DRIVER=1
+start=$(date +%s)
+scripts/deps.sh
+
+echo "== UI: build and unit tests"
+(cd ui && npm run --silent build && npm test)
+
+echo "== Rust: build"
+cargo build --workspace --all-targets
+
+echo "== Rust: tests (keychain: gnome-keyring on a private D-Bus session)"
+dbus-run-session -- scripts/with-keyring.sh cargo test --workspace
+
+echo "== E2E: the app window under Xvfb"
+dbus-run-session -- scripts/with-keyring.sh scripts/e2e.sh
+
+echo "make test: all stages passed in $(( $(date +%s) - start )) s"

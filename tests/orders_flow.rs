@@ -1,0 +1,122 @@
+//! The orders flow, store → ERP, against the emulators over real HTTP:
+//! every order exactly once, whatever the network and the systems do.
+
+use ferry_engine::{ConnectionState, Schedule, DEMO_ERP_ID};
+use ferry_tests::scenario;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_orders_reach_the_erp_exactly_once() {
+    let s = scenario(1000).await;
+    let first = s.engine.sync_until_idle().await.expect("sync runs");
+    assert_eq!(first.written, 1000, "every seeded order is posted in one run");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (1000, 0, 0), "counted from the ERP emulator: {stats:?}");
+
+    let second = s.engine.sync_until_idle().await.expect("second sync runs");
+    assert_eq!((second.queued, second.written), (0, 0), "a second run finds nothing new to post");
+    assert_eq!(s.sim.sim.stats().erp_sales_orders, 1000, "and the ERP still has each order once");
+    assert_eq!(s.sim.sim.shopify.throttled.load(std::sync::atomic::Ordering::Relaxed), 0, "pacing keeps normal running free of throttling");
+    s.engine.check_journal().expect("journal passes integrity_check");
+
+    let o = s.engine.overview().expect("overview");
+    assert_eq!(o.totals.orders_posted, 1000);
+    assert!(o.connections.iter().all(|c| c.state == ConnectionState::UpToDate), "{:?}", o.connections);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_placed_between_runs_are_picked_up_once() {
+    let s = scenario(50).await;
+    s.engine.sync_until_idle().await.expect("first sync");
+    s.sim.sim.shopify.place_orders(7, chrono::Utc::now() - chrono::Duration::seconds(1));
+    let r = s.engine.sync_until_idle().await.expect("second sync");
+    assert_eq!(r.written, 7, "only the new orders are posted");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (57, 0, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_response_after_the_erp_committed_is_not_posted_twice() {
+    let s = scenario(30).await;
+    // The ERP saves the order, then the answer is lost (a 502 from a proxy).
+    s.sim.sim.erpnext.faults.lose_responses_after_commit(10);
+    s.engine.sync_until_idle().await.expect("sync runs");
+    let stats = s.sim.sim.stats();
+    assert_eq!(stats.duplicates, 0, "the lookup before each retry finds the saved order: {stats:?}");
+    assert_eq!((stats.erp_sales_orders, stats.missing), (30, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_and_rate_limits_are_waited_out() {
+    let s = scenario(40).await;
+    s.sim.sim.shopify.faults.fail_next(2);
+    s.sim.sim.shopify.faults.rate_limit_next(1);
+    s.sim.sim.erpnext.faults.fail_next(4);
+    s.sim.sim.erpnext.faults.rate_limit_next(2);
+    let r = s.engine.sync_until_idle().await.expect("sync runs");
+    assert_eq!((r.written, r.failed), (40, 0), "transient failures are retried, not dead-lettered");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates), (40, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
+    let s = scenario(20).await;
+    let at = chrono::Utc::now() - chrono::Duration::seconds(1);
+    s.sim.sim.shopify.place_custom_order(&[("NO-SUCH-SKU", "Mystery box", 1, "9.99")], at);
+    let r = s.engine.sync_until_idle().await.expect("sync runs");
+    assert_eq!((r.written, r.failed), (20, 1), "one bad order does not block the others");
+    let o = s.engine.overview().expect("overview");
+    let erp = o.connections.iter().find(|c| c.id == DEMO_ERP_ID).expect("ERP card");
+    assert_eq!(erp.failed, 1);
+    assert!(
+        erp.recent_failures.iter().any(|f| f.message.contains("Could not find Item Code: NO-SUCH-SKU")),
+        "the ERP's own words say what to fix: {:?}",
+        erp.recent_failures
+    );
+    assert_eq!(erp.state, ConnectionState::Failing);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_credentials_pause_the_connection_without_losing_orders() {
+    let s = scenario(10).await;
+    s.sim.sim.erpnext.faults.revoke_auth(true);
+    s.engine.sync_until_idle().await.expect("sync runs");
+    let o = s.engine.overview().expect("overview");
+    let erp = o.connections.iter().find(|c| c.id == DEMO_ERP_ID).expect("ERP card");
+    assert_eq!(erp.state, ConnectionState::Paused, "{}", erp.state_text);
+    assert_eq!(erp.state_text, "Paused: credentials rejected");
+    assert_eq!((erp.pending, erp.failed), (10, 0), "the orders wait in the outbox, none dead-lettered");
+
+    s.sim.sim.erpnext.faults.revoke_auth(false);
+    s.engine.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("credentials entered again");
+    s.engine.sync_until_idle().await.expect("sync resumes");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (10, 0, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
+    let s = scenario(25).await;
+    s.engine.start_scheduler(Schedule::manual()).expect("scheduler starts");
+    let mut events = s.engine.subscribe();
+    assert_eq!(s.engine.sync_now(None).expect("sync now"), 1, "one job: orders demo-shop → demo-erp");
+    for _ in 0..5 {
+        s.engine.sync_now(Some(DEMO_ERP_ID)).expect("more presses while it runs");
+    }
+    let posted = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let _ = events.recv().await;
+            let c = s.engine.outbox_counts(None).expect("counts");
+            if c.done == 25 {
+                return c.done;
+            }
+        }
+    })
+    .await
+    .expect("Sync now posts everything within 30 s");
+    assert_eq!(posted, 25);
+    assert!(s.engine.sync_now(Some("nope")).is_err(), "an unknown connection is an error, not a silent no-op");
+    s.engine.stop_scheduler();
+    assert_eq!(s.sim.sim.stats().duplicates, 0);
+}
