@@ -46,6 +46,9 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
         ),
     }
 
+    if !once {
+        println!("New orders arrive every few seconds. Press Ctrl-C to stop.");
+    }
     let bar = ProgressBar::new(orders as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} posted {pos}/{len} orders to the ERP [{bar:30}] {msg}")
@@ -83,7 +86,6 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
                 }
             })
         };
-        bar.println("New orders arrive every few seconds. Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         arrivals.abort();
         engine.stop_scheduler();

@@ -68,7 +68,8 @@ mod tests {
         use OrderDecision::*;
         use OrderStatus::*;
         // (case, fetched, known, expected in updated_at order)
-        let cases: Vec<(&str, Vec<Order>, Vec<&str>, Vec<(&str, OrderDecision)>)> = vec![
+        type Case = (&'static str, Vec<Order>, Vec<&'static str>, Vec<(&'static str, OrderDecision)>);
+        let cases: Vec<Case> = vec![
             ("new order is posted", vec![order("1", 1, Open)], vec![], vec![("1", Post)]),
             ("known order is not posted again", vec![order("1", 1, Open)], vec!["1"], vec![("1", AlreadyKnown)]),
             ("cancelled before posting is skipped", vec![order("2", 1, Cancelled)], vec![], vec![("2", SkipCancelled)]),

@@ -12,6 +12,9 @@
 //! `creation` are site-local times without a zone. Custom fields (such as
 //! `shopify_order_id` on Sales Order) are stored as given.
 
+// Handlers return ready-made Frappe error responses as their `Err`.
+#![allow(clippy::result_large_err)]
+
 use crate::seed::SeedProduct;
 use crate::{Sim, SimOptions};
 use axum::extract::{Path, Query, State};
@@ -140,7 +143,9 @@ fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> 
         };
         let field = field.as_str().ok_or("filter field must be text")?;
         let actual = doc.get(field).cloned().unwrap_or(Value::Null);
-        let equal = actual == *value || (actual.is_number() && value.is_string() && actual.to_string() == *value.as_str().unwrap_or(""));
+        // Frappe compares loosely: the number 1 equals the text "1".
+        let equal = actual == *value
+            || (actual.is_number() && value.as_str().is_some_and(|v| v.parse::<f64>().ok() == actual.as_f64()));
         let ok = match op.as_str() {
             Some("=") => equal,
             Some("!=") => !equal,

@@ -47,24 +47,32 @@ fn secret_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<String> {
     Ok(secret)
 }
 
-pub(crate) fn store_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Store>> {
-    let mut cache = inner.connectors.stores.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(s) = cache.get(&c.id) {
-        return Ok(s.clone());
+/// The cached connector for `c`, built with its secret on first use.
+fn cached<T: ?Sized>(
+    inner: &Inner,
+    cache: &Mutex<HashMap<String, Arc<T>>>,
+    c: &ConnectionRow,
+    build: impl FnOnce(&str) -> Result<Arc<T>, ferry_connectors::SettingsError>,
+) -> ApiResult<Arc<T>> {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(built) = cache.get(&c.id) {
+        return Ok(built.clone());
     }
-    let built: Arc<dyn Store> = ferry_connectors::store(&c.kind, &c.base_url, &c.settings, &secret_for(inner, c)?)?.into();
+    let built = build(&secret_for(inner, c)?)?;
     cache.insert(c.id.clone(), built.clone());
     Ok(built)
 }
 
+pub(crate) fn store_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Store>> {
+    cached(inner, &inner.connectors.stores, c, |secret| {
+        Ok(ferry_connectors::store(&c.kind, &c.base_url, &c.settings, secret)?.into())
+    })
+}
+
 pub(crate) fn erp_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Erp>> {
-    let mut cache = inner.connectors.erps.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(s) = cache.get(&c.id) {
-        return Ok(s.clone());
-    }
-    let built: Arc<dyn Erp> = ferry_connectors::erp(&c.kind, &c.base_url, &c.settings, &secret_for(inner, c)?)?.into();
-    cache.insert(c.id.clone(), built.clone());
-    Ok(built)
+    cached(inner, &inner.connectors.erps, c, |secret| {
+        Ok(ferry_connectors::erp(&c.kind, &c.base_url, &c.settings, secret)?.into())
+    })
 }
 
 /// Runs one flow job once.
