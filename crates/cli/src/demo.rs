@@ -67,7 +67,8 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
                 bar.set_length(sim.stats().store_orders as u64);
                 if let Ok(c) = engine.outbox_counts(None) {
                     bar.set_position(c.done);
-                    bar.set_message(if c.dead > 0 { format!("{} failed", c.dead) } else { String::new() });
+                    let failed = if c.dead > 0 { format!(", {} failed", c.dead) } else { String::new() };
+                    bar.set_message(format!("{} waiting{failed}", c.pending));
                 }
             }
         })
@@ -91,11 +92,11 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
         engine.stop_scheduler();
     }
     progress.abort();
-    if let Ok(c) = engine.outbox_counts(None) {
-        bar.set_position(c.done);
-    }
-    bar.finish();
+    bar.finish_and_clear();
     let stats = sim.sim.stats();
+    if let Ok(c) = engine.outbox_counts(None) {
+        println!("posted {} orders to the ERP, {} waiting, {} failed", c.done, c.pending, c.dead);
+    }
     println!("{}", summary(stats));
     Ok(if stats.duplicates == 0 && (!once || stats.missing == 0) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
