@@ -75,6 +75,30 @@ async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
         erp.recent_failures
     );
     assert_eq!(erp.state, ConnectionState::Failing);
+
+    // A person adds the item in the ERP, then replays the failed write.
+    let dead = s.engine.dead_letters(10).expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].error.contains("NO-SUCH-SKU"), "{:?}", dead[0]);
+    assert!(s.engine.replay(Some(dead[0].id + 1000)).is_err(), "an unknown id is an error, not a silent no-op");
+    s.sim.sim.erpnext.add_item("NO-SUCH-SKU", "Mystery box");
+    assert_eq!(s.engine.replay(None).expect("replay all"), 1);
+    let r = s.engine.sync_until_idle().await.expect("sync after the fix");
+    assert_eq!((r.written, r.failed), (1, 0), "the replayed order goes out");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (21, 0, 0), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescan_reads_again_but_posts_nothing_twice() {
+    let s = scenario(60).await;
+    s.engine.sync_until_idle().await.expect("first sync");
+    assert!(s.engine.rescan(0).is_err(), "zero hours is refused with a reason");
+    assert_eq!(s.engine.rescan(48).expect("rescan"), 1, "the store's order cursor moves back");
+    let r = s.engine.sync_until_idle().await.expect("sync after rescan");
+    assert_eq!(r.fetched, 60, "the span is read again");
+    assert_eq!((r.queued, r.written), (0, 0), "and nothing is posted twice");
+    assert_eq!(s.sim.sim.stats().duplicates, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,18 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         interval: u64,
     },
+    /// List dead-lettered writes, or put one (ID) or all (--all) back in the queue.
+    Replay {
+        /// The write to replay, as listed.
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Read again everything changed in the last N hours (safe at any time).
+    Rescan {
+        #[arg(long)]
+        hours: u32,
+    },
     /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
     Status {
         #[arg(long)]
@@ -84,5 +96,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Demo { orders, once } => demo::demo(&data_dir, orders, once).await,
         Command::Sync { once, interval } => status::sync(&data_dir, once, interval).await,
         Command::Status { json } => status::status(&data_dir, json),
+        Command::Replay { id, all } => status::replay(&data_dir, id, all),
+        Command::Rescan { hours } => status::rescan(&data_dir, hours),
     }
 }

@@ -59,3 +59,30 @@ pub fn status(data_dir: &Path, json: bool) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn replay(data_dir: &Path, id: Option<i64>, all: bool) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    if id.is_none() && !all {
+        let dead = engine.dead_letters(1000)?;
+        if dead.is_empty() {
+            println!("No failed writes.");
+        }
+        for d in &dead {
+            println!("{:>6}  {} {} → {}: {} (after {} attempts)", d.id, d.entity, d.label, d.target_id, d.error, d.attempts);
+        }
+        if !dead.is_empty() {
+            println!("Fix the cause, then `ferry replay ID` or `ferry replay --all`, and sync.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = engine.replay(id)?;
+    println!("{n} writes queued again; they go out on the next sync.");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rescan(data_dir: &Path, hours: u32) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    let n = engine.rescan(hours)?;
+    println!("{n} cursors moved back {hours} hours; the next sync reads that span again (nothing is posted twice).");
+    Ok(ExitCode::SUCCESS)
+}

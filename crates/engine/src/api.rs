@@ -221,6 +221,20 @@ pub struct ConnectionCard {
     pub recent_failures: Vec<FailureDto>,
 }
 
+/// A write that could not be made, waiting for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: i64,
+    pub target_id: String,
+    pub entity: String,
+    /// What people call the record, e.g. the order number.
+    pub label: String,
+    /// The remote system's message.
+    pub error: String,
+    pub attempts: u32,
+}
+
 /// What a one-shot sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -473,6 +487,49 @@ impl Engine {
             totals: Totals { orders_posted: all.done, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
             connections,
         })
+    }
+
+    /// Dead-lettered writes with the remote's message, oldest first.
+    pub fn dead_letters(&self, limit: u32) -> ApiResult<Vec<DeadLetter>> {
+        Ok(self
+            .inner
+            .journal
+            .dead_writes(limit)?
+            .into_iter()
+            .map(|r| DeadLetter {
+                id: r.id,
+                target_id: r.target_id,
+                entity: r.entity,
+                label: r.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&r.entity_key).to_owned(),
+                error: r.last_error.unwrap_or_default(),
+                attempts: r.attempts,
+            })
+            .collect())
+    }
+
+    /// Puts one dead-lettered write (`Some(id)`) or all of them back in the
+    /// queue after a fix; the next run (or *Sync now*) retries them.
+    /// Returns how many were replayed.
+    pub fn replay(&self, id: Option<i64>) -> ApiResult<u64> {
+        let n = self.inner.journal.replay_writes(id, self.inner.now())?;
+        if n == 0 {
+            if let Some(id) = id {
+                return Err(ApiError::new("not_found", format!("no dead-lettered write with id {id}")));
+            }
+        }
+        self.inner.changed();
+        Ok(n)
+    }
+
+    /// Makes the next runs read again everything changed in the last
+    /// `hours` hours. Safe at any time: what was already posted is
+    /// recognised and not posted again. Returns how many cursors moved.
+    pub fn rescan(&self, hours: u32) -> ApiResult<u64> {
+        if hours == 0 {
+            return Err(ApiError::new("settings", "rescan needs at least 1 hour"));
+        }
+        let now = self.inner.now();
+        Ok(self.inner.journal.rewind_cursors(now - chrono::Duration::hours(i64::from(hours)), now)?)
     }
 
     /// Outbox counts for one connection (or all).

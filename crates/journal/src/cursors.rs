@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::Journal;
 use ferry_domain::CursorState;
-use rusqlite::OptionalExtension;
+use crate::time::format_ts;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
 
 impl Journal {
     /// The committed cursor, or the empty one for a first run.
@@ -20,6 +22,33 @@ impl Journal {
         Ok(match raw {
             Some(s) => serde_json::from_str(&s)?,
             None => CursorState::default(),
+        })
+    }
+
+    /// Moves every cursor's watermark back to `to` (never forward), so the
+    /// next runs read again from there. Safe at any time: what was already
+    /// queued or posted is recognised and not written twice. Returns how
+    /// many cursors moved.
+    pub fn rewind_cursors(&self, to: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
+        self.write(|tx| {
+            let rows: Vec<(String, String, String)> = {
+                let mut stmt = tx.prepare("SELECT connection_id, entity, state FROM cursors")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut moved = 0;
+            for (conn, entity, raw) in rows {
+                let mut state: CursorState = serde_json::from_str(&raw)?;
+                if state.watermark.is_some_and(|w| w > to) {
+                    state.watermark = Some(to);
+                    tx.execute(
+                        "UPDATE cursors SET state = ?3, updated_at = ?4 WHERE connection_id = ?1 AND entity = ?2",
+                        params![conn, entity, serde_json::to_string(&state)?, format_ts(now)],
+                    )?;
+                    moved += 1;
+                }
+            }
+            Ok(moved)
         })
     }
 }

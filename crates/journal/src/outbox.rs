@@ -282,6 +282,34 @@ impl Journal {
         })
     }
 
+    /// Dead-lettered writes, oldest first.
+    pub fn dead_writes(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE state = 'dead' ORDER BY id LIMIT ?1"))?;
+            let mut rows = stmt.query([limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(row_to_outbox(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Puts dead-lettered writes back in the queue with fresh attempts: one
+    /// (`Some(id)`) or all (`None`). Returns how many. The lookup before
+    /// each create still runs, so a replay can never duplicate.
+    pub fn replay_writes(&self, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        let ts = format_ts(now);
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+                 WHERE state = 'dead' AND (?1 IS NULL OR id = ?1)",
+                params![id, ts],
+            )?;
+            Ok(n as u64)
+        })
+    }
+
     /// Counts of writes that touch `connection_id` as source or target, or
     /// of all writes when `None`.
     pub fn outbox_counts(&self, connection_id: Option<&str>) -> Result<OutboxCounts> {
@@ -388,6 +416,14 @@ mod tests {
         assert_eq!(j.due_writes("erp", later, 10).expect("due").len(), 1);
         assert_eq!(j.next_write_due("erp").expect("next"), Some(later));
         assert_eq!(j.outbox_counts(Some("erp")).expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
+
+        let dead = j.dead_writes(10).expect("dead");
+        assert_eq!(dead.iter().map(|r| r.id).collect::<Vec<_>>(), vec![due[2].id]);
+        assert_eq!(dead[0].last_error.as_deref(), Some("customer missing"), "the remote's words are kept");
+        assert_eq!(j.replay_writes(Some(due[0].id), now()).expect("replay done row"), 0, "only dead rows replay");
+        assert_eq!(j.replay_writes(None, now()).expect("replay all"), 1);
+        let again = j.due_writes("erp", now(), 10).expect("due");
+        assert_eq!((again.len(), again[0].attempts), (1, 0), "a replayed row is due now with fresh attempts");
         let known = j.known_entity_keys("order", "shop", "erp", &["1".into()]).expect("known");
         assert!(known.contains("1"), "a finished write is known through its link");
     }

@@ -81,6 +81,16 @@ impl ErpNextSim {
             .unwrap_or_default()
     }
 
+    /// Adds an Item (a person fixing a missing item code).
+    pub fn add_item(&self, code: &str, name: &str) {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.entry("Item".into()).or_default().push(obj(json!({
+            "name": code, "item_code": code, "item_name": name, "stock_uom": "Nos",
+            "is_stock_item": 1, "disabled": 0, "modified": modified, "docstatus": 0
+        })));
+    }
+
     /// A copy of every document of `doctype`.
     pub fn documents(&self, doctype: &str) -> Vec<Map<String, Value>> {
         let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
