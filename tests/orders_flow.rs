@@ -144,3 +144,31 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
     s.engine.stop_scheduler();
     assert_eq!(s.sim.sim.stats().duplicates, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_previews_and_writes_nothing() {
+    use ferry_engine::PreviewAction;
+    let s = scenario(15).await;
+    let lines = s.engine.dry_run().await.expect("dry run");
+    assert_eq!(lines.len(), 15);
+    assert!(lines.iter().all(|l| l.action == PreviewAction::Create), "{lines:?}");
+    let stats = s.sim.sim.stats();
+    assert_eq!(stats.erp_sales_orders, 0, "a dry run never writes to the ERP");
+    assert_eq!(s.engine.outbox_counts(None).expect("counts"), Default::default(), "and queues nothing");
+    let again = s.engine.dry_run().await.expect("second dry run");
+    assert_eq!(again.len(), 15, "the cursor did not move: the same orders are previewed again");
+
+    // After a real sync, a dry run has nothing left to say.
+    s.engine.sync_until_idle().await.expect("sync");
+    assert!(s.engine.dry_run().await.expect("dry run after sync").is_empty());
+
+    // A second install previewing the same systems finds the orders already
+    // in the ERP (by our reference) and would link them, not post them.
+    let dir = tempfile::tempdir().expect("second data dir");
+    let other = ferry_engine::Engine::open(ferry_engine::EngineOptions::new(dir.path(), ferry_engine::secrets::Secrets::memory_only()))
+        .expect("second engine");
+    other.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("demo connections");
+    let lines = other.dry_run().await.expect("dry run on a fresh install");
+    assert_eq!(lines.len(), 15);
+    assert!(lines.iter().all(|l| matches!(l.action, PreviewAction::Link { .. })), "{lines:?}");
+}

@@ -45,6 +45,9 @@ enum Command {
         /// Seconds between scheduled runs (without --once).
         #[arg(long, default_value_t = 300)]
         interval: u64,
+        /// Show (and journal) what would be written, write nothing.
+        #[arg(long, conflicts_with = "once")]
+        dry_run: bool,
     },
     /// List dead-lettered writes, or put one (ID) or all (--all) back in the queue.
     Replay {
@@ -94,7 +97,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Command::Sim { port, orders } => demo::sim(port, orders).await,
         Command::Demo { orders, once } => demo::demo(&data_dir, orders, once).await,
-        Command::Sync { once, interval } => status::sync(&data_dir, once, interval).await,
+        Command::Sync { once, interval, dry_run } => {
+            if dry_run {
+                status::dry_run(&data_dir).await
+            } else {
+                status::sync(&data_dir, once, interval).await
+            }
+        }
         Command::Status { json } => status::status(&data_dir, json),
         Command::Replay { id, all } => status::replay(&data_dir, id, all),
         Command::Rescan { hours } => status::rescan(&data_dir, hours),

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Local, Utc};
-use ferry_engine::{Engine, EngineOptions, Schedule};
+use ferry_engine::{Engine, EngineOptions, PreviewAction, Schedule};
 use ferry_engine::secrets::Secrets;
 use std::path::Path;
 use std::process::ExitCode;
@@ -84,5 +84,34 @@ pub fn rescan(data_dir: &Path, hours: u32) -> Result<ExitCode> {
     let engine = open(data_dir)?;
     let n = engine.rescan(hours)?;
     println!("{n} cursors moved back {hours} hours; the next sync reads that span again (nothing is posted twice).");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn dry_run(data_dir: &Path) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    if engine.overview()?.connections.is_empty() {
+        println!("No connections in {}: nothing to preview.", data_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lines = engine.dry_run().await?;
+    let (mut create, mut link, mut skip) = (0, 0, 0);
+    for l in &lines {
+        let what = match &l.action {
+            PreviewAction::Create => {
+                create += 1;
+                "would post".to_owned()
+            }
+            PreviewAction::Link { remote_id } => {
+                link += 1;
+                format!("already there as {remote_id}; would link")
+            }
+            PreviewAction::Skip => {
+                skip += 1;
+                "would skip".to_owned()
+            }
+        };
+        println!("{} ({}) → {}: {what}", l.label, l.summary, l.target_id);
+    }
+    println!("dry run: {create} to post, {link} to link, {skip} to skip; nothing was written");
     Ok(ExitCode::SUCCESS)
 }

@@ -235,6 +235,28 @@ pub struct DeadLetter {
     pub attempts: u32,
 }
 
+/// What a dry run would do with one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum PreviewAction {
+    /// Create it in the target.
+    Create,
+    /// It is already in the target (found by our reference): link, don't post.
+    Link { remote_id: String },
+    /// Not written (e.g. cancelled before it was ever posted).
+    Skip,
+}
+
+/// One line of a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewLine {
+    pub label: String,
+    pub summary: String,
+    pub target_id: String,
+    pub action: PreviewAction,
+}
+
 /// What a one-shot sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -386,6 +408,17 @@ impl Engine {
             total.failed += r.failed;
         }
         Ok(total)
+    }
+
+    /// Dry run of every enabled flow: reads and plans as a real run would,
+    /// journals what it would write, writes nothing and moves no cursor.
+    pub async fn dry_run(&self) -> ApiResult<Vec<PreviewLine>> {
+        let mut lines = Vec::new();
+        for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled) {
+            let (source, target) = crate::flows::ends(&self.inner, &flow)?;
+            lines.extend(crate::flows::preview_orders(&self.inner, &source, &target).await?);
+        }
+        Ok(lines)
     }
 
     /// Starts the scheduler (replacing a running one). Must be called from

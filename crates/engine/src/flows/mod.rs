@@ -3,6 +3,9 @@
 
 mod orders;
 mod outbox;
+mod preview;
+
+pub(crate) use preview::preview_orders;
 
 use crate::api::{ApiError, ApiResult, Inner, SyncReport};
 use crate::secrets::SecretSource;
@@ -75,12 +78,17 @@ pub(crate) fn erp_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Erp
     })
 }
 
-/// Runs one flow job once.
-pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> ApiResult<SyncReport> {
+/// The two ends of a flow.
+pub(crate) fn ends(inner: &Inner, flow: &FlowRow) -> ApiResult<(ConnectionRow, ConnectionRow)> {
     let load = |id: &str| -> ApiResult<ConnectionRow> {
         inner.journal.connection(id)?.ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
     };
-    let (source, target) = (load(&flow.source_id)?, load(&flow.target_id)?);
+    Ok((load(&flow.source_id)?, load(&flow.target_id)?))
+}
+
+/// Runs one flow job once.
+pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> ApiResult<SyncReport> {
+    let (source, target) = ends(inner, flow)?;
     match flow.flow.as_str() {
         "orders" => orders::run(inner, &source, &target, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),

@@ -142,7 +142,7 @@ async fn read_pages(
     Ok((fetched, queued))
 }
 
-async fn fetch_with_retry(
+pub(super) async fn fetch_with_retry(
     inner: &Inner,
     store: &dyn ferry_connectors::Store,
     since: Option<chrono::DateTime<chrono::Utc>>,
