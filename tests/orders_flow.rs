@@ -172,3 +172,19 @@ async fn a_dry_run_previews_and_writes_nothing() {
     assert_eq!(lines.len(), 15);
     assert!(lines.iter().all(|l| matches!(l.action, PreviewAction::Link { .. })), "{lines:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_run_concurrently_but_bounded_and_customers_are_not_doubled() {
+    let s = scenario(80).await;
+    s.sim.sim.erpnext.faults.set_latency(Duration::from_millis(15));
+    let r = s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(r.written, 80);
+    let max = s.sim.sim.erpnext.faults.max_concurrent();
+    assert!(max > 1, "writes overlap (max {max} at once)");
+    assert!(max <= ferry_engine::Tuning::default().write_concurrency, "never more than the bound ({max})");
+    let customers = s.sim.sim.erpnext.documents("Customer");
+    let emails: std::collections::HashSet<_> =
+        customers.iter().filter_map(|c| c.get("email_id").and_then(|e| e.as_str()).map(str::to_owned)).collect();
+    assert_eq!(customers.len(), emails.len(), "one ERP customer per email, even with concurrent writes");
+    assert_eq!(s.sim.sim.stats().duplicates, 0);
+}

@@ -34,6 +34,9 @@ pub struct ErpNext {
     ref_field: String,
     delivery_after_days: i64,
     client: reqwest::Client,
+    /// Find-or-create of customers runs one at a time, so two orders of a
+    /// new customer written concurrently do not create them twice.
+    customer_lock: tokio::sync::Mutex<()>,
 }
 
 impl ErpNext {
@@ -67,6 +70,7 @@ impl ErpNext {
             ref_field: ref_field.to_owned(),
             delivery_after_days,
             client: http::client(),
+            customer_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -107,6 +111,7 @@ impl ErpNext {
 
     /// Finds the customer by email (or by name for guests), creating it if missing.
     async fn ensure_customer(&self, order: &Order) -> Result<String> {
+        let _one_at_a_time = self.customer_lock.lock().await;
         let name = order.customer.display_name();
         let filters = match &order.customer.email {
             Some(email) => json!([["email_id", "=", email]]),

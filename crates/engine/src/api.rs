@@ -9,6 +9,7 @@ use chrono::{DateTime, Local, Utc};
 use ferry_domain::{Clock, SystemClock};
 use ferry_journal::{ConnectionRow, FlowRow, Journal, JournalError, Role, RunOutcome};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,6 +67,8 @@ pub struct Tuning {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// Writes in flight at once per target system.
+    pub write_concurrency: usize,
 }
 
 impl Default for Tuning {
@@ -75,6 +78,7 @@ impl Default for Tuning {
             max_attempts: 6,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
+            write_concurrency: 4,
         }
     }
 }
@@ -106,9 +110,16 @@ pub(crate) struct Inner {
     pub scheduler: Mutex<Option<Scheduler>>,
     pub demo: bool,
     pub keychain: Mutex<Option<KeychainStatus>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Inner {
+    /// The lock that keeps one kind of work on one connection to one task
+    /// at a time (e.g. `write:<id>`).
+    pub fn exclusive(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_owned()).or_default().clone()
+    }
+
     pub fn changed(&self) {
         let _ = self.events.send(EngineEvent::Changed);
     }
@@ -283,6 +294,7 @@ impl Engine {
                 scheduler: Mutex::new(None),
                 demo: opts.demo,
                 keychain: Mutex::new(None),
+                locks: Mutex::new(HashMap::new()),
             }),
         })
     }

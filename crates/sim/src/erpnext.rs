@@ -182,6 +182,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
     if let Some(r) = guard(&sim, &headers).await {
         return r;
     }
@@ -227,6 +228,7 @@ async fn list(
 }
 
 async fn read_one(State(sim): State<Arc<Sim>>, Path((doctype, name)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
     if let Some(r) = guard(&sim, &headers).await {
         return r;
     }
@@ -297,6 +299,7 @@ fn number(v: Option<&Value>) -> Option<Decimal> {
 }
 
 async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
     if let Some(r) = guard(&sim, &headers).await {
         return r;
     }

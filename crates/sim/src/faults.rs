@@ -1,6 +1,6 @@
 //! Fault knobs an emulator checks on every request.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Shared, lock-free knobs; tests flip them while the server runs.
@@ -18,6 +18,17 @@ pub struct Faults {
     latency_ms: AtomicU64,
     /// Every request is refused as unauthenticated.
     auth_revoked: AtomicBool,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until dropped.
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn take(counter: &AtomicU32) -> bool {
@@ -39,6 +50,17 @@ impl Faults {
     }
     pub fn revoke_auth(&self, revoked: bool) {
         self.auth_revoked.store(revoked, Ordering::SeqCst);
+    }
+
+    /// The most requests this emulator has served at the same time.
+    pub fn max_concurrent(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(&self.in_flight)
     }
 
     pub(crate) fn take_failure(&self) -> bool {

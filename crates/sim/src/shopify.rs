@@ -210,6 +210,7 @@ fn decode_cursor(s: &str) -> Option<(i64, u64)> {
 
 async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let shop = &sim.shopify;
+    let _in_flight = shop.faults.enter();
     shop.faults.delay().await;
     let token_ok = headers.get("X-Shopify-Access-Token").and_then(|v| v.to_str().ok()) == Some(shop.token.as_str());
     if !token_ok || shop.faults.auth_revoked() {

@@ -37,6 +37,9 @@ fn idempotency_key(store: &str, order_id: &str, erp: &str) -> String {
 
 /// Reads changed orders into the outbox. Returns (fetched, newly queued).
 async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiResult<(u64, u64)> {
+    // One read per store at a time (a scheduled run and a CLI run may meet).
+    let lock = inner.exclusive(&format!("read:{}", store.id));
+    let _guard = lock.lock().await;
     let run_start = inner.now();
     let run_id = inner.journal.start_run(&store.id, "orders", run_start)?;
     inner.live.update(&store.id, |l| l.syncing = true);

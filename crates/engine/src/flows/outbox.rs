@@ -8,6 +8,7 @@ use ferry_connectors::Erp;
 use ferry_domain::error::backoff;
 use ferry_domain::{ConnectorError, Disposition, Order};
 use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
+use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
 
 const BATCH: u32 = 100;
@@ -26,6 +27,9 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     if inner.journal.due_writes(&erp.id, now, 1)?.is_empty() && mode == RunMode::Scheduled {
         return Ok((0, 0));
     }
+    // One drain per target at a time, whichever flow or caller started it.
+    let lock = inner.exclusive(&format!("write:{}", erp.id));
+    let _guard = lock.lock().await;
     let run_id = inner.journal.start_run(&erp.id, "orders", now)?;
     inner.live.update(&erp.id, |l| l.syncing = true);
     inner.changed();
@@ -78,29 +82,41 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
                 _ => return Ok((written, failed, None)),
             }
         }
-        for row in rows {
-            inner.journal.start_write(row.id, inner.now())?;
-            let result = apply(erp.as_ref(), &row).await;
-            let number = row.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&row.entity_key).to_owned();
-            match result {
-                Ok(applied) => {
-                    let (remote, message) = match applied {
-                        Applied::Created(id) => (id.clone(), format!("Order {number} posted to {} as {id}", erp_conn.name)),
-                        Applied::Found(id) => (id.clone(), format!("Order {number} was already in {} as {id}; not posted again", erp_conn.name)),
-                    };
-                    let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, message).on(&erp_conn.id);
-                    inner.journal.finish_write(&row, &remote, &event, Some(run_id), inner.now())?;
-                    inner.live.update(&erp_conn.id, |l| l.retry_at = None);
-                    written += 1;
-                }
-                Err(e) => match on_failure(inner, erp_conn, &row, &number, e, run_id).await? {
-                    Next::Retry => {}
-                    Next::Dead => failed += 1,
-                    Next::Stop(why) => return Ok((written, failed, Some(why))),
-                },
+        // Up to `write_concurrency` writes at once; the first that must stop
+        // the run (credentials refused) ends it. Dropping the others leaves
+        // their rows in flight, which the next run looks up before retrying.
+        let mut results = stream::iter(rows)
+            .map(|row| write_one(inner, erp.as_ref(), erp_conn, row, run_id))
+            .buffer_unordered(inner.tuning.write_concurrency.max(1));
+        while let Some(next) = results.next().await {
+            match next? {
+                Next::Written => written += 1,
+                Next::Retry => {}
+                Next::Dead => failed += 1,
+                Next::Stop(why) => return Ok((written, failed, Some(why))),
             }
             inner.changed();
         }
+    }
+}
+
+/// Executes one queued write and records what became of it.
+async fn write_one(inner: &Inner, erp: &dyn Erp, erp_conn: &ConnectionRow, row: OutboxRow, run_id: i64) -> ApiResult<Next> {
+    inner.journal.start_write(row.id, inner.now())?;
+    let number = row.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&row.entity_key).to_owned();
+    match apply(erp, &row).await {
+        Ok(applied) => {
+            let message = match &applied {
+                Applied::Created(id) => format!("Order {number} posted to {} as {id}", erp_conn.name),
+                Applied::Found(id) => format!("Order {number} was already in {} as {id}; not posted again", erp_conn.name),
+            };
+            let (Applied::Created(remote) | Applied::Found(remote)) = applied;
+            let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, message).on(&erp_conn.id);
+            inner.journal.finish_write(&row, &remote, &event, Some(run_id), inner.now())?;
+            inner.live.update(&erp_conn.id, |l| l.retry_at = None);
+            Ok(Next::Written)
+        }
+        Err(e) => on_failure(inner, erp_conn, &row, &number, e, run_id).await,
     }
 }
 
@@ -115,8 +131,9 @@ async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError
     Ok(Applied::Created(erp.create_order(&order).await?.id))
 }
 
-/// What became of a failed write.
+/// What became of a write.
 enum Next {
+    Written,
     Retry,
     Dead,
     /// The whole run must stop (credentials refused).
