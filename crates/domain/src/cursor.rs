@@ -117,4 +117,45 @@ mod tests {
         let next = w.advance(&state, [("old", t(1)), ("new", t(50))]);
         assert_eq!(next.seen.len(), 1, "pairs far below the watermark can never be re-read");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        const OVERLAP: i64 = 60;
+
+        proptest! {
+            /// Records become visible up to OVERLAP seconds after their
+            /// `updated_at` (slow commits, clock skew). Whatever the run
+            /// times, every record is admitted exactly once.
+            #[test]
+            fn every_record_is_admitted_exactly_once(
+                records in prop::collection::btree_map((0u8..20, 0i64..5_000), 0i64..=OVERLAP, 0..60),
+                mut runs in prop::collection::vec(0i64..6_000, 0..25),
+            ) {
+                runs.sort_unstable();
+                runs.push(10_000); // a last run long after everything is visible
+                let mut state = CursorState::default();
+                let mut admitted: BTreeMap<(u8, i64), u32> = BTreeMap::new();
+                for r in runs {
+                    let window = CursorWindow::new(&state, t(0) + Duration::seconds(r), Duration::seconds(OVERLAP));
+                    let page: Vec<(String, DateTime<Utc>, (u8, i64))> = records
+                        .iter()
+                        .filter(|((_, at), delay)| at + *delay <= r)
+                        .filter(|((_, at), _)| window.since.is_none_or(|s| t(0) + Duration::seconds(*at) >= s))
+                        .map(|((id, at), _)| (format!("o{id}"), t(0) + Duration::seconds(*at), (*id, *at)))
+                        .filter(|(id, at, _)| window.admits(&state, id, *at))
+                        .collect();
+                    for (_, _, key) in &page {
+                        *admitted.entry(*key).or_default() += 1;
+                    }
+                    state = window.advance(&state, page.iter().map(|(id, at, _)| (id.as_str(), *at)));
+                }
+                for key in records.keys() {
+                    prop_assert_eq!(admitted.get(key).copied(), Some(1), "record {:?} admitted exactly once", key);
+                }
+            }
+        }
+    }
 }

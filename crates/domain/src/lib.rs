@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod cursor;
 pub mod error;
+pub mod merge;
 pub mod model;
 pub mod money;
 pub mod plan;
@@ -12,6 +13,7 @@ pub mod plan;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cursor::{CursorState, CursorWindow};
 pub use error::{ConnectorError, Disposition, FieldError};
+pub use merge::{merge, FieldConflict, Merge, Record, Resolution};
 pub use model::*;
 pub use money::{Currency, Money, MoneyError};
 pub use plan::{plan_orders, OrderDecision, PlannedOrder};
