@@ -62,10 +62,22 @@ async fn outages_and_rate_limits_are_waited_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
     let s = scenario(20).await;
+    let mut events = s.engine.subscribe();
     let at = chrono::Utc::now() - chrono::Duration::seconds(1);
     s.sim.sim.shopify.place_custom_order(&[("NO-SUCH-SKU", "Mystery box", 1, "9.99")], at);
     let r = s.engine.sync_until_idle().await.expect("sync runs");
     assert_eq!((r.written, r.failed), (20, 1), "one bad order does not block the others");
+    let alerts = s.engine.notifications(10).expect("alert log");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].title, "1 order could not be posted to Demo ERP (ERPNext)");
+    assert!(alerts[0].body.contains("Could not find Item Code: NO-SUCH-SKU"), "{}", alerts[0].body);
+    let mut pushed = 0;
+    while let Ok(e) = events.try_recv() {
+        if matches!(e, ferry_engine::EngineEvent::Alert(_)) {
+            pushed += 1;
+        }
+    }
+    assert_eq!(pushed, 1, "the shown alert is pushed to listeners once");
     let o = s.engine.overview().expect("overview");
     let erp = o.connections.iter().find(|c| c.id == DEMO_ERP_ID).expect("ERP card");
     assert_eq!(erp.failed, 1);
@@ -111,6 +123,16 @@ async fn revoked_credentials_pause_the_connection_without_losing_orders() {
     assert_eq!(erp.state, ConnectionState::Paused, "{}", erp.state_text);
     assert_eq!(erp.state_text, "Paused: credentials rejected");
     assert_eq!((erp.pending, erp.failed), (10, 0), "the orders wait in the outbox, none dead-lettered");
+
+    // Credentials entered again but still wrong: the same alert is not shown twice.
+    s.engine.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("credentials entered again");
+    s.engine.sync_until_idle().await.expect("sync runs");
+    let alerts = s.engine.notifications(10).expect("alert log");
+    let auth: Vec<_> = alerts.iter().filter(|a| a.kind == ferry_engine::AlertKind::AuthFailed).collect();
+    assert_eq!(auth.len(), 2, "both failures are logged: {alerts:?}");
+    assert_eq!(auth[1].delivery, ferry_engine::Delivery::Shown, "the first is shown");
+    assert_eq!(auth[0].delivery, ferry_engine::Delivery::Suppressed, "the repeat within the window is suppressed");
+    assert_eq!(auth[1].title, "Demo ERP (ERPNext) refused Ferry's credentials");
 
     s.sim.sim.erpnext.faults.revoke_auth(false);
     s.engine.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("credentials entered again");

@@ -2,6 +2,7 @@
 //! customers, products, stock, shipments, the typed connector error, cursor
 //! windows and the orders plan. Nothing here does IO or names a vendor.
 
+pub mod alert;
 pub mod clock;
 pub mod cursor;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod model;
 pub mod money;
 pub mod plan;
 
+pub use alert::{AlertKind, AlertPolicy, Delivery, PastAlert};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cursor::{CursorState, CursorWindow};
 pub use error::{ConnectorError, Disposition, FieldError};

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use crate::scheduler::Schedule;
+pub use ferry_domain::{AlertKind, Delivery};
 pub use ferry_journal::OutboxCounts;
 
 /// An error a caller can act on: a stable `code` and a message for people.
@@ -52,10 +53,13 @@ impl From<SecretError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Something changed; read the overview again.
+/// What the engine tells its listeners.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
+    /// Something changed; read the overview again.
     Changed,
+    /// An alert was shown (not grouped or suppressed): tell people.
+    Alert(crate::alerts::Alert),
 }
 
 /// Tuning knobs; the defaults are what a shop runs with.
@@ -104,6 +108,7 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
     pub tuning: Tuning,
+    pub alert_policy: ferry_domain::AlertPolicy,
     pub live: Live,
     pub events: broadcast::Sender<EngineEvent>,
     pub connectors: crate::flows::ConnectorCache,
@@ -246,6 +251,20 @@ pub struct DeadLetter {
     pub attempts: u32,
 }
 
+/// One entry of the alert log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: ferry_domain::AlertKind,
+    pub connection_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub delivery: ferry_domain::Delivery,
+    pub read: bool,
+}
+
 /// What a dry run would do with one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
@@ -288,6 +307,7 @@ impl Engine {
                 clock: opts.clock,
                 secrets: opts.secrets,
                 tuning: opts.tuning,
+                alert_policy: ferry_domain::AlertPolicy::default(),
                 live: Live::default(),
                 events,
                 connectors: Default::default(),
@@ -575,6 +595,33 @@ impl Engine {
         }
         let now = self.inner.now();
         Ok(self.inner.journal.rewind_cursors(now - chrono::Duration::hours(i64::from(hours)), now)?)
+    }
+
+    /// The alert log, newest first.
+    pub fn notifications(&self, limit: u32) -> ApiResult<Vec<Notification>> {
+        Ok(self
+            .inner
+            .journal
+            .notifications(limit)?
+            .into_iter()
+            .map(|n| Notification {
+                id: n.id,
+                at: n.at,
+                kind: n.kind,
+                connection_id: n.connection_id,
+                title: n.title,
+                body: n.body,
+                delivery: n.delivery,
+                read: n.read,
+            })
+            .collect())
+    }
+
+    /// Marks one alert (or all) as read.
+    pub fn mark_read(&self, id: Option<i64>) -> ApiResult<u64> {
+        let n = self.inner.journal.mark_read(id)?;
+        self.inner.changed();
+        Ok(n)
     }
 
     /// Outbox counts for one connection (or all).

@@ -2,10 +2,12 @@
 //! CLI, the tests) goes through [`api`]; the rest is how it works inside:
 //! the scheduler, the flows, the outbox worker and the keychain.
 
+mod alerts;
 pub mod api;
 mod flows;
 mod live;
 mod scheduler;
 pub mod secrets;
 
+pub use alerts::Alert;
 pub use api::*;

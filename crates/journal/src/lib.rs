@@ -5,6 +5,7 @@
 mod connections;
 mod cursors;
 mod error;
+mod notifications;
 mod outbox;
 mod runs;
 pub mod schema;
@@ -12,6 +13,7 @@ mod time;
 
 pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};
+pub use notifications::{NewNotification, NotificationRow};
 pub use outbox::{NewWrite, OutboxCounts, OutboxRow, OutboxState, PageCommit};
 pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow};
 pub use time::{format_ts, parse_ts};

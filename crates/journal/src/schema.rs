@@ -110,12 +110,15 @@ pub const MIGRATIONS: &[&str] = &[
         at            TEXT NOT NULL,
         kind          TEXT NOT NULL,
         connection_id TEXT,
+        -- what it is about (dedupe key within a kind and connection)
+        subject       TEXT NOT NULL,
         title         TEXT NOT NULL,
         body          TEXT NOT NULL,
         delivery      TEXT NOT NULL CHECK (delivery IN ('shown', 'grouped', 'suppressed')),
         read          INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX notifications_at ON notifications (at);
+    CREATE INDEX notifications_unread ON notifications (read, at);
     CREATE TABLE http_log (
         id            INTEGER PRIMARY KEY,
         at            TEXT NOT NULL,

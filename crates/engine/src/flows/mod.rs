@@ -102,5 +102,13 @@ pub(crate) fn pause_for_auth(inner: &Inner, c: &ConnectionRow, run_id: Option<i6
     inner.connectors.forget(&c.id);
     let message = format!("{} refused Ferry's credentials ({why}); syncing with it is paused until they are entered again", c.name);
     inner.journal.log_event(run_id, &NewEvent { level: Level::Error, connection_id: Some(c.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
+    crate::alerts::raise(
+        inner,
+        ferry_domain::AlertKind::AuthFailed,
+        Some(&c.id),
+        "credentials",
+        format!("{} refused Ferry's credentials", c.name),
+        format!("Syncing with {} is paused. Enter its credentials again under Connections; nothing is lost meanwhile.", c.name),
+    )?;
     Ok(())
 }

@@ -62,6 +62,14 @@ async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiR
                     &NewEvent { level: Level::Error, connection_id: Some(store.id.clone()), entity: None, entity_key: None, message: message.clone() },
                     inner.now(),
                 )?;
+                crate::alerts::raise(
+                    inner,
+                    ferry_domain::AlertKind::RunFailed,
+                    Some(&store.id),
+                    "orders read",
+                    format!("Orders could not be read from {}", store.name),
+                    format!("{e}. Ferry retries on its schedule; orders already read still go out."),
+                )?;
             }
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.to_string()), inner.now())?;
             // Orders already committed still go out; the next run resumes the read.

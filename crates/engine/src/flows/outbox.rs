@@ -6,7 +6,7 @@ use super::{erp_for, pause_for_auth, RunMode};
 use crate::api::{ApiResult, Inner};
 use ferry_connectors::Erp;
 use ferry_domain::error::backoff;
-use ferry_domain::{ConnectorError, Disposition, Order};
+use ferry_domain::{AlertKind, ConnectorError, Disposition, Order};
 use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
 use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
@@ -35,7 +35,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     inner.changed();
     let result = drain_rows(inner, erp, mode, run_id).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
-    let (written, failed, stop) = match result {
+    let Drained { written, failed, first_error, stop } = match result {
         Ok(v) => v,
         Err(e) => {
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.message), inner.now())?;
@@ -49,21 +49,41 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
         (None, n) => (RunOutcome::Partial, Some(format!("{n} orders could not be posted"))),
     };
     inner.journal.finish_run(run_id, outcome, message.as_deref(), inner.now())?;
+    if failed > 0 {
+        let title = match failed {
+            1 => format!("1 order could not be posted to {}", erp.name),
+            n => format!("{n} orders could not be posted to {}", erp.name),
+        };
+        let body = format!(
+            "{} Fix the cause, then replay them from the Outbox.",
+            first_error.map(|e| format!("First error: {e}.")).unwrap_or_default()
+        );
+        crate::alerts::raise(inner, AlertKind::DeadLetter, Some(&erp.id), &format!("run {run_id}"), title, body.trim().to_owned())?;
+    }
     inner.changed();
     Ok((written, failed))
 }
 
-/// Returns (written, dead-lettered, reason the run stopped early).
-async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<(u64, u64, Option<String>)> {
+/// What one drain did.
+#[derive(Default)]
+struct Drained {
+    written: u64,
+    failed: u64,
+    first_error: Option<String>,
+    /// Why the run stopped early (credentials refused).
+    stop: Option<String>,
+}
+
+async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<Drained> {
     let erp = match erp_for(inner, erp_conn) {
         Ok(e) => e,
         Err(e) if e.code == "secret" => {
             pause_for_auth(inner, erp_conn, Some(run_id), &e.message)?;
-            return Ok((0, 0, Some(e.message)));
+            return Ok(Drained { stop: Some(e.message), ..Drained::default() });
         }
         Err(e) => return Err(e),
     };
-    let (mut written, mut failed) = (0u64, 0u64);
+    let mut d = Drained::default();
     loop {
         let rows = inner.journal.due_writes(&erp_conn.id, inner.now(), BATCH)?;
         if rows.is_empty() {
@@ -72,14 +92,14 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
                 (RunMode::UntilIdle, Some(at)) => {
                     let wait = (at - inner.now()).to_std().unwrap_or(Duration::ZERO);
                     if wait > MAX_INLINE_WAIT {
-                        return Ok((written, failed, None));
+                        return Ok(d);
                     }
                     inner.live.update(&erp_conn.id, |l| l.retry_at = Some(at));
                     inner.changed();
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                _ => return Ok((written, failed, None)),
+                _ => return Ok(d),
             }
         }
         // Up to `write_concurrency` writes at once; the first that must stop
@@ -90,10 +110,13 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
             .buffer_unordered(inner.tuning.write_concurrency.max(1));
         while let Some(next) = results.next().await {
             match next? {
-                Next::Written => written += 1,
+                Next::Written => d.written += 1,
                 Next::Retry => {}
-                Next::Dead => failed += 1,
-                Next::Stop(why) => return Ok((written, failed, Some(why))),
+                Next::Dead(error) => {
+                    d.failed += 1;
+                    d.first_error.get_or_insert(error);
+                }
+                Next::Stop(why) => return Ok(Drained { stop: Some(why), ..d }),
             }
             inner.changed();
         }
@@ -135,7 +158,8 @@ async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError
 enum Next {
     Written,
     Retry,
-    Dead,
+    /// Dead-lettered, with the remote's message.
+    Dead(String),
     /// The whole run must stop (credentials refused).
     Stop(String),
 }
@@ -168,7 +192,7 @@ async fn on_failure(
         Disposition::RetryWithBackoff | Disposition::DeadLetter => {
             let message = format!("Order {number} could not be posted to {}: {e}", erp.name);
             inner.journal.dead_letter_write(row.id, &e.to_string(), &event(Level::Error, message), Some(run_id), now)?;
-            return Ok(Next::Dead);
+            return Ok(Next::Dead(e.to_string()));
         }
         Disposition::WaitThenRetry(d) => {
             let at = now + chrono::Duration::from_std(d).unwrap_or_default();
