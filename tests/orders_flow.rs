@@ -12,6 +12,7 @@ async fn a_thousand_orders_reach_the_erp_exactly_once() {
     assert_eq!(first.written, 1000, "every seeded order is posted in one run");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (1000, 0, 0), "counted from the ERP emulator: {stats:?}");
+    assert_eq!(stats.total_mismatches, 0, "with shipping, discounts and VAT, every ERP total equals the store total to the cent");
 
     let second = s.engine.sync_until_idle().await.expect("second sync runs");
     assert_eq!((second.queued, second.written), (0, 0), "a second run finds nothing new to post");
@@ -209,4 +210,32 @@ async fn writes_run_concurrently_but_bounded_and_customers_are_not_doubled() {
         customers.iter().filter_map(|c| c.get("email_id").and_then(|e| e.as_str()).map(str::to_owned)).collect();
     assert_eq!(customers.len(), emails.len(), "one ERP customer per email, even with concurrent writes");
     assert_eq!(s.sim.sim.stats().duplicates, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmapped_shipping_account_is_refused_with_where_to_set_it() {
+    let s = scenario(30).await;
+    let mut systems = ferry_tests::demo_systems(&s.sim);
+    systems.erpnext_shipping_account = String::new();
+    // A connection without the setting: orders with shipping cannot be booked.
+    s.engine
+        .put_connection(&ferry_engine::ConnectionSpec {
+            id: DEMO_ERP_ID.into(),
+            kind: "erpnext".into(),
+            name: "Demo ERP (ERPNext)".into(),
+            base_url: systems.erpnext_url.clone(),
+            settings: serde_json::json!({ "timezone": "Europe/Berlin", "tax_account": systems.erpnext_tax_account }),
+        })
+        .expect("valid connection");
+    let r = s.engine.sync_until_idle().await.expect("sync");
+    assert!(r.failed > 0 && r.written > 0, "orders without shipping go, those with shipping wait: {r:?}");
+    let dead = s.engine.dead_letters(100).expect("dead letters");
+    assert!(dead.iter().all(|d| d.error.contains("`shipping_account`")), "{dead:?}");
+
+    // Set the account, replay: everything goes out, totals to the cent.
+    s.engine.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("settings fixed");
+    s.engine.replay(None).expect("replay");
+    s.engine.sync_until_idle().await.expect("sync");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.total_mismatches), (30, 0, 0), "{stats:?}");
 }

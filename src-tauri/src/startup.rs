@@ -3,7 +3,7 @@
 //! scheduler, and forward engine changes to the window.
 
 use ferry_engine::secrets::Secrets;
-use ferry_engine::{default_data_dir, fresh_demo_dir, DemoSystems, Engine, EngineOptions, Schedule};
+use ferry_engine::{default_data_dir, fresh_demo_dir, Engine, EngineOptions, Schedule, Tuning};
 use ferry_sim::{RunningSim, SimOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,16 +74,10 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<RunningSim>), Box<dyn std::error::Error>> {
     let orders = std::env::var("FERRY_DEMO_ORDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let sim = RunningSim::start(SimOptions { orders, ..SimOptions::default() }).await?;
     let dir = fresh_demo_dir(data_dir)?;
-    let engine = Engine::open(EngineOptions { demo: true, ..EngineOptions::new(dir, Secrets::os_keychain()) })?;
-    engine.setup_demo(&DemoSystems {
-        shopify_url: sim.shopify_url(),
-        shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
-        erpnext_url: sim.erpnext_url(),
-        erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
-    })?;
-    Ok((engine, Some(sim)))
+    let sim_options = SimOptions { orders, ..SimOptions::default() };
+    let demo = ferry_engine::demo::start(&dir, sim_options, Secrets::os_keychain(), Tuning::default()).await?;
+    Ok((demo.engine, Some(demo.sim)))
 }
 
 /// Pushes a fresh overview after changes, at most every 200 ms, so a burst

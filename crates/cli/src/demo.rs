@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result};
 use ferry_engine::secrets::{SecretSource, Secrets};
-use ferry_engine::{fresh_demo_dir, DemoSystems, Engine, EngineOptions, Schedule};
+use ferry_engine::demo::Demo;
+use ferry_engine::{fresh_demo_dir, Schedule, Tuning};
 use ferry_sim::{RunningSim, SimOptions, SimStats};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -26,15 +27,10 @@ fn summary(s: SimStats) -> String {
 }
 
 pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode> {
-    let sim = RunningSim::start(SimOptions { orders, ..SimOptions::default() }).await.context("starting the emulators")?;
     let dir = fresh_demo_dir(data_dir)?;
-    let engine = Engine::open(EngineOptions { demo: true, ..EngineOptions::new(&dir, Secrets::os_keychain()) })?;
-    let placed = engine.setup_demo(&DemoSystems {
-        shopify_url: sim.shopify_url(),
-        shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
-        erpnext_url: sim.erpnext_url(),
-        erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
-    })?;
+    let sim_options = SimOptions { orders, ..SimOptions::default() };
+    let Demo { engine, sim, secrets_in: placed } =
+        ferry_engine::demo::start(&dir, sim_options, Secrets::os_keychain(), Tuning::default()).await?;
     println!("Demo shop (Shopify emulator): {}", sim.shopify_url());
     println!("Demo ERP (ERPNext emulator):  {}", sim.erpnext_url());
     println!("Journal: {}", engine.journal_path().display());

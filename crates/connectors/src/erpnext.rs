@@ -33,6 +33,8 @@ pub struct ErpNext {
     tz: Tz,
     ref_field: String,
     delivery_after_days: i64,
+    shipping_account: Option<String>,
+    tax_account: Option<String>,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -42,7 +44,9 @@ pub struct ErpNext {
 impl ErpNext {
     /// `secret` is `api_key:api_secret`. Settings: `timezone` (IANA name of
     /// the site's time zone, default UTC), `external_ref_field`,
-    /// `delivery_after_days` (default 7).
+    /// `delivery_after_days` (default 7), `shipping_account` and
+    /// `tax_account` (the account heads shipping and VAT are booked to,
+    /// needed once an order has shipping or added VAT).
     pub fn new(base_url: &str, settings: &Value, secret: &str) -> Result<Self, SettingsError> {
         let base = validate_base_url(base_url)?;
         let secret = secret.trim();
@@ -69,6 +73,8 @@ impl ErpNext {
             tz,
             ref_field: ref_field.to_owned(),
             delivery_after_days,
+            shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
+            tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
             client: http::client(),
             customer_lock: tokio::sync::Mutex::new(()),
         })
@@ -136,6 +142,30 @@ impl ErpNext {
         string_field(&created, "name", "Customer")
     }
 
+    /// Shipping and (when not included in prices) VAT as "Actual" charges,
+    /// so the document's grand total equals the store's total to the cent.
+    fn charges(&self, order: &Order) -> Result<Vec<Value>> {
+        let missing = |key: &str, what: &str| ConnectorError::Rejected {
+            message: format!(
+                "order {} has {what}, but this ERPNext connection has no `{key}` set; set it to the account head {what} is booked to, then replay",
+                order.number
+            ),
+            fields: vec![FieldError { field: key.to_owned(), message: "not set".into() }],
+        };
+        let mut rows = Vec::new();
+        for c in order.shipping_lines.iter().filter(|c| !c.amount.amount.is_zero()) {
+            let head = self.shipping_account.as_deref().ok_or_else(|| missing("shipping_account", "shipping"))?;
+            rows.push(json!({ "charge_type": "Actual", "account_head": head, "description": format!("Shipping: {}", c.title), "tax_amount": c.amount.amount.to_string() }));
+        }
+        if !order.taxes_included {
+            for t in order.tax_lines.iter().filter(|t| !t.amount.amount.is_zero()) {
+                let head = self.tax_account.as_deref().ok_or_else(|| missing("tax_account", "VAT"))?;
+                rows.push(json!({ "charge_type": "Actual", "account_head": head, "description": t.title, "tax_amount": t.amount.amount.to_string() }));
+            }
+        }
+        Ok(rows)
+    }
+
     /// Site-local `modified` text → UTC.
     pub fn site_time(&self, text: &str) -> Result<DateTime<Utc>> {
         parse_site_time(text, self.tz)
@@ -178,7 +208,9 @@ impl Erp for ErpNext {
             };
             items.push(json!({ "item_code": sku, "qty": line.quantity, "rate": line.unit_price.amount.to_string() }));
         }
+        let taxes = self.charges(order)?;
         let mut doc = json!({
+            "taxes": taxes,
             "customer": customer,
             "transaction_date": local_date.to_string(),
             "delivery_date": (local_date + Days::days(self.delivery_after_days)).to_string(),
@@ -188,6 +220,10 @@ impl Erp for ErpNext {
             "items": items,
         });
         doc[self.ref_field.as_str()] = json!(order.id);
+        if let Some(d) = order.discount.as_ref().filter(|d| !d.amount.is_zero()) {
+            doc["apply_discount_on"] = json!("Grand Total");
+            doc["discount_amount"] = json!(d.amount.to_string());
+        }
         let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
         Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone() })
     }

@@ -13,7 +13,9 @@ use crate::traits::{Page, Store};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use ferry_domain::{Address, ConnectorError, Customer, Money, Order, OrderLine, OrderStatus};
+use ferry_domain::{Address, Charge, ConnectorError, Customer, Money, Order, OrderLine, OrderStatus};
+use rust_decimal::Decimal;
+use std::str::FromStr;
 use serde::Deserialize;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,8 +28,11 @@ const SYSTEM: &str = "Shopify";
 pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     edges { cursor node {
-      id name createdAt updatedAt cancelledAt closed email phone
+      id name createdAt updatedAt cancelledAt closed email phone taxesIncluded
       totalPriceSet { shopMoney { amount currencyCode } }
+      totalDiscountsSet { shopMoney { amount currencyCode } }
+      shippingLines(first: 10) { edges { node { title originalPriceSet { shopMoney { amount currencyCode } } } } }
+      taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
       customer { id email firstName lastName phone }
       shippingAddress { name address1 address2 city zip countryCodeV2 phone }
       lineItems(first: 50) { edges { node { sku title quantity
@@ -277,9 +282,30 @@ pub struct OrderNode {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub total_price_set: MoneyBag,
+    #[serde(default)]
+    pub taxes_included: bool,
+    pub total_discounts_set: Option<MoneyBag>,
+    pub shipping_lines: Option<Connection<ShippingLineNode>>,
+    #[serde(default)]
+    pub tax_lines: Vec<TaxLineNode>,
     pub customer: Option<CustomerNode>,
     pub shipping_address: Option<AddressNode>,
     pub line_items: Connection<LineItemNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingLineNode {
+    pub title: String,
+    pub original_price_set: MoneyBag,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxLineNode {
+    pub title: String,
+    pub rate: Option<serde_json::Number>,
+    pub price_set: MoneyBag,
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,6 +367,36 @@ impl OrderNode {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let shipping_lines = self
+            .shipping_lines
+            .map(|c| c.edges)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                Ok(Charge {
+                    amount: money(&e.node.original_price_set, &self.name, &format!("shipping {:?}", e.node.title))?,
+                    title: e.node.title,
+                    rate: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tax_lines = self
+            .tax_lines
+            .into_iter()
+            .map(|t| {
+                let rate = match &t.rate {
+                    Some(n) => Some(Decimal::from_str(&n.to_string()).map_err(|_| {
+                        ConnectorError::Protocol(format!("Shopify order {}: tax rate {n} is not a number", self.name))
+                    })?),
+                    None => None,
+                };
+                Ok(Charge { amount: money(&t.price_set, &self.name, &format!("tax {:?}", t.title))?, title: t.title, rate })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let discount = match &self.total_discounts_set {
+            Some(bag) => Some(money(bag, &self.name, "discounts")?).filter(|d| !d.amount.is_zero()),
+            None => None,
+        };
         let customer = match self.customer {
             Some(c) => Customer {
                 id: Some(c.id),
@@ -376,6 +432,10 @@ impl OrderNode {
                 phone: a.phone,
             }),
             lines,
+            shipping_lines,
+            tax_lines,
+            taxes_included: self.taxes_included,
+            discount,
             total,
         })
     }
@@ -388,7 +448,10 @@ mod tests {
     const PAGE: &str = r##"{"data":{"orders":{"edges":[{"cursor":"c1","node":{
         "id":"gid://shopify/Order/1","name":"#1001","createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:05:00Z",
         "cancelledAt":null,"closed":false,"email":"ada@example.com","phone":null,
-        "totalPriceSet":{"shopMoney":{"amount":"39.98","currencyCode":"EUR"}},
+        "totalPriceSet":{"shopMoney":{"amount":"43.39","currencyCode":"EUR"}},"taxesIncluded":false,
+        "totalDiscountsSet":{"shopMoney":{"amount":"2.00","currencyCode":"EUR"}},
+        "shippingLines":{"edges":[{"node":{"title":"Standard","originalPriceSet":{"shopMoney":{"amount":"4.90","currencyCode":"EUR"}}}}]},
+        "taxLines":[{"title":"VAT","rate":0.0,"priceSet":{"shopMoney":{"amount":"0.00","currencyCode":"EUR"}}},{"title":"Reduced VAT","rate":0.07,"priceSet":{"shopMoney":{"amount":"0.51","currencyCode":"EUR"}}}],
         "customer":{"id":"gid://shopify/Customer/7","email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","phone":null},
         "shippingAddress":{"name":"Ada Lovelace","address1":"1 Main St","address2":null,"city":"Berlin","zip":"10115","countryCodeV2":"DE","phone":null},
         "lineItems":{"edges":[{"node":{"sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPriceSet":{"shopMoney":{"amount":"19.99","currencyCode":"EUR"}}}}]}
@@ -404,7 +467,11 @@ mod tests {
         assert!(data.orders.page_info.has_next_page);
         let order = data.orders.edges.into_iter().next().expect("one edge").node.into_order().expect("valid order");
         assert_eq!(order.number, "#1001");
-        assert_eq!(order.total.to_string(), "39.98 EUR");
+        assert_eq!(order.total.to_string(), "43.39 EUR");
+        assert_eq!(order.shipping_lines[0].amount.to_string(), "4.90 EUR");
+        assert_eq!(order.tax_lines[1].rate.map(|r| r.to_string()).as_deref(), Some("0.07"), "a float rate becomes an exact decimal");
+        assert_eq!(order.discount.as_ref().map(|d| d.to_string()).as_deref(), Some("2.00 EUR"));
+        assert_eq!(order.check_total(), Ok(()), "39.98 − 2.00 + 4.90 + 0.51 adds up to the store total");
         assert_eq!(order.lines[0].quantity, 2);
         assert_eq!(order.customer.display_name(), "Ada Lovelace");
         assert_eq!(order.shipping_address.and_then(|a| a.postcode).as_deref(), Some("10115"));

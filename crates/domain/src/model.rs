@@ -81,7 +81,75 @@ pub struct Order {
     pub customer: Customer,
     pub shipping_address: Option<Address>,
     pub lines: Vec<OrderLine>,
+    /// Shipping charged to the customer.
+    #[serde(default)]
+    pub shipping_lines: Vec<Charge>,
+    /// Taxes as the store computed them, one per rate.
+    #[serde(default)]
+    pub tax_lines: Vec<Charge>,
+    /// Whether line and shipping prices already include the taxes.
+    #[serde(default)]
+    pub taxes_included: bool,
+    /// All discounts on the order, as a positive amount.
+    #[serde(default)]
+    pub discount: Option<Money>,
     pub total: Money,
+}
+
+/// A shipping or tax charge on an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub title: String,
+    pub amount: Money,
+    /// For taxes: the rate, e.g. 0.19.
+    #[serde(default)]
+    pub rate: Option<Decimal>,
+}
+
+impl Order {
+    /// Lines − discount + shipping (+ taxes when not included): what the
+    /// order's parts add up to. `Err` names the part in another currency.
+    pub fn parts_total(&self) -> Result<Decimal, String> {
+        let currency = &self.total.currency;
+        let mut sum = Decimal::ZERO;
+        let mut add = |what: &str, m: &Money, sign: Decimal| {
+            if &m.currency != currency {
+                return Err(format!("{what} is in {} but the order is in {currency}", m.currency));
+            }
+            sum += sign * m.amount;
+            Ok(())
+        };
+        for l in &self.lines {
+            add(&format!("line {:?}", l.title), &Money::new(l.unit_price.amount * Decimal::from(l.quantity), l.unit_price.currency.clone()), Decimal::ONE)?;
+        }
+        if let Some(d) = &self.discount {
+            add("the discount", d, -Decimal::ONE)?;
+        }
+        for c in &self.shipping_lines {
+            add(&format!("shipping {:?}", c.title), &c.amount, Decimal::ONE)?;
+        }
+        if !self.taxes_included {
+            for t in &self.tax_lines {
+                add(&format!("tax {:?}", t.title), &t.amount, Decimal::ONE)?;
+            }
+        }
+        Ok(sum)
+    }
+
+    /// Refuses an order whose parts do not add up to its total: posting it
+    /// would make an ERP document with a different total.
+    pub fn check_total(&self) -> Result<(), String> {
+        let parts = self.parts_total()?;
+        if parts == self.total.amount {
+            Ok(())
+        } else {
+            Err(format!(
+                "order {} adds up to {parts} {} (lines, discount, shipping, taxes) but the store's total is {}; \
+                 Ferry will not post a document whose total differs",
+                self.number, self.total.currency, self.total
+            ))
+        }
+    }
 }
 
 /// What an ERP answered when asked for the document made from a store order.
@@ -181,6 +249,40 @@ mod tests {
             reserved: Decimal::from(7),
         };
         assert_eq!(level.available(), Decimal::ZERO, "reserved above on-hand leaves nothing to sell");
+    }
+
+    fn eur(s: &str) -> Money {
+        Money::parse(s, "EUR").expect("valid money")
+    }
+
+    fn order_with(total: &str, taxes_included: bool) -> Order {
+        let at = chrono::Utc::now();
+        Order {
+            id: "1".into(),
+            number: "#1001".into(),
+            created_at: at,
+            updated_at: at,
+            status: OrderStatus::Open,
+            customer: Customer::default(),
+            shipping_address: None,
+            lines: vec![OrderLine { sku: Some("MUG".into()), title: "Mug".into(), quantity: 2, unit_price: eur("10.00") }],
+            shipping_lines: vec![Charge { title: "Standard".into(), amount: eur("4.90"), rate: None }],
+            tax_lines: vec![Charge { title: "VAT 19%".into(), amount: eur("3.99"), rate: Some(Decimal::new(19, 2)) }],
+            taxes_included,
+            discount: Some(eur("1.00")),
+            total: eur(total),
+        }
+    }
+
+    #[test]
+    fn totals_add_up_to_the_cent_or_are_refused() {
+        assert_eq!(order_with("27.89", false).check_total(), Ok(()), "20 − 1 + 4.90 + 3.99");
+        assert_eq!(order_with("23.90", true).check_total(), Ok(()), "included taxes are not added again");
+        let err = order_with("27.88", false).check_total().expect_err("one cent off");
+        assert!(err.contains("27.89") && err.contains("27.88 EUR"), "{err}");
+        let mut usd = order_with("27.89", false);
+        usd.shipping_lines[0].amount = Money::parse("4.90", "USD").expect("valid");
+        assert!(usd.check_total().expect_err("mixed currencies").contains("USD"));
     }
 
     #[test]

@@ -59,6 +59,10 @@ mod tests {
             customer: Customer::default(),
             shipping_address: None,
             lines: vec![],
+            shipping_lines: vec![],
+            tax_lines: vec![],
+            taxes_included: false,
+            discount: None,
             total: Money::parse("1.00", "EUR").expect("valid"),
         }
     }

@@ -175,6 +175,9 @@ pub struct DemoSystems {
     pub shopify_token: String,
     pub erpnext_url: String,
     pub erpnext_secret: String,
+    /// Account heads of the demo ERP's chart of accounts.
+    pub erpnext_shipping_account: String,
+    pub erpnext_tax_account: String,
 }
 
 pub const DEMO_STORE_ID: &str = "demo-shop";
@@ -420,7 +423,11 @@ impl Engine {
             kind: "erpnext".into(),
             name: "Demo ERP (ERPNext)".into(),
             base_url: systems.erpnext_url.clone(),
-            settings: serde_json::json!({ "timezone": "Europe/Berlin" }),
+            settings: serde_json::json!({
+                "timezone": "Europe/Berlin",
+                "shipping_account": systems.erpnext_shipping_account,
+                "tax_account": systems.erpnext_tax_account,
+            }),
         })?;
         let a = self.inner.secrets.put_demo(DEMO_STORE_ID, &systems.shopify_token);
         let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);

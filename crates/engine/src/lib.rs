@@ -4,6 +4,8 @@
 
 mod alerts;
 pub mod api;
+#[cfg(feature = "demo")]
+pub mod demo;
 mod flows;
 mod live;
 mod scheduler;

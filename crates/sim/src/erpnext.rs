@@ -31,6 +31,9 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 pub const REF_FIELD: &str = "shopify_order_id";
+/// The seeded chart of accounts' heads for shipping and VAT charges.
+pub const SHIPPING_ACCOUNT: &str = "Freight and Forwarding Charges - DS";
+pub const VAT_ACCOUNT: &str = "VAT - DS";
 
 /// The site's documents by doctype, in creation order.
 pub struct ErpNextSim {
@@ -53,6 +56,13 @@ impl ErpNextSim {
                     obj(json!({ "name": p.sku, "item_code": p.sku, "item_name": p.title, "standard_rate": p.price.to_string(),
                         "stock_uom": "Nos", "is_stock_item": 1, "disabled": 0, "modified": modified, "docstatus": 0 }))
                 })
+                .collect(),
+        );
+        docs.insert(
+            "Account".into(),
+            [SHIPPING_ACCOUNT, VAT_ACCOUNT]
+                .iter()
+                .map(|a| obj(json!({ "name": a, "account_name": a, "company": "Demo Shop", "is_group": 0, "modified": modified })))
                 .collect(),
         );
         for doctype in ["Customer", "Sales Order"] {
@@ -79,6 +89,18 @@ impl ErpNextSim {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// (external reference, grand total) of every live Sales Order.
+    pub fn sales_order_totals(&self) -> Vec<(String, String)> {
+        self.documents("Sales Order")
+            .iter()
+            .filter(|d| d.get("docstatus").and_then(Value::as_i64) != Some(2))
+            .filter_map(|d| {
+                let r = d.get(REF_FIELD)?.as_str()?.to_owned();
+                Some((r, d.get("grand_total")?.as_str()?.to_owned()))
+            })
+            .collect()
     }
 
     /// Adds an Item (a person fixing a missing item code).
@@ -286,7 +308,35 @@ fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec
         item["amount"] = json!((qty * rate).to_string());
         item["idx"] = json!(i + 1);
     }
-    doc.insert("grand_total".into(), json!(total.to_string()));
+    let net_total = total;
+    // Taxes and charges: only "Actual" amounts are emulated (what Ferry sends).
+    if let Some(taxes) = doc.get_mut("taxes").and_then(Value::as_array_mut) {
+        for (i, row) in taxes.iter_mut().enumerate() {
+            if row.get("charge_type").and_then(Value::as_str) != Some("Actual") {
+                return Err(frappe_error(
+                    StatusCode::EXPECTATION_FAILED,
+                    "ValidationError",
+                    &format!("Taxes row #{}: the emulator supports only charge_type Actual", i + 1),
+                ));
+            }
+            let head = row.get("account_head").and_then(Value::as_str).unwrap_or_default().to_owned();
+            if !exists(docs, "Account", &head) {
+                return Err(link_error("Account Head", &head));
+            }
+            let amount = number(row.get("tax_amount")).ok_or_else(|| {
+                frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("Taxes row #{}: tax_amount is not a number", i + 1))
+            })?;
+            total += amount;
+            row["idx"] = json!(i + 1);
+            row["total"] = json!(total.to_string());
+        }
+    }
+    let discount = number(doc.get("discount_amount")).unwrap_or(Decimal::ZERO);
+    if discount < Decimal::ZERO || discount > total {
+        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Discount Amount cannot be greater than the total"));
+    }
+    doc.insert("net_total".into(), json!(net_total.to_string()));
+    doc.insert("grand_total".into(), json!((total - discount).to_string()));
     Ok(())
 }
 

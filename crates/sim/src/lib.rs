@@ -53,6 +53,8 @@ pub struct SimStats {
     pub duplicates: usize,
     /// Store orders with no Sales Order.
     pub missing: usize,
+    /// Sales Orders whose grand total differs from the store order's total.
+    pub total_mismatches: usize,
 }
 
 impl Sim {
@@ -81,7 +83,17 @@ impl Sim {
         }
         let duplicates = per_ref.values().map(|n| n - 1).sum();
         let missing = store_ids.iter().filter(|id| !per_ref.contains_key(id.as_str())).count();
-        SimStats { store_orders: store_ids.len(), erp_sales_orders: refs.len(), duplicates, missing }
+        let store_totals = self.shopify.order_totals();
+        let total_mismatches = self
+            .erpnext
+            .sales_order_totals()
+            .iter()
+            .filter(|(r, erp_total)| {
+                let parse = |s: &str| s.parse::<rust_decimal::Decimal>().ok();
+                store_totals.get(r).is_none_or(|t| parse(t) != parse(erp_total))
+            })
+            .count();
+        SimStats { store_orders: store_ids.len(), erp_sales_orders: refs.len(), duplicates, missing, total_mismatches }
     }
 }
 

@@ -72,6 +72,42 @@ pub struct SeedOrder {
     pub email: String,
     pub city: (&'static str, &'static str, &'static str),
     pub lines: Vec<(SeedProduct, i64)>,
+    /// Percent off the whole order (0 for none).
+    pub discount_percent: u32,
+    /// Whether prices include VAT (most EU shops) or VAT is added on top.
+    pub taxes_included: bool,
+    /// VAT rate in percent: 19 or 7.
+    pub vat_percent: u32,
+}
+
+/// An order's money, worked out the way a store does, to the cent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedTotals {
+    pub subtotal: Decimal,
+    pub discount: Decimal,
+    pub shipping: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+}
+
+/// Free shipping from this subtotal on.
+const FREE_SHIPPING_FROM: i64 = 50;
+
+impl SeedOrder {
+    pub fn totals(&self) -> SeedTotals {
+        let subtotal: Decimal = self.lines.iter().map(|(p, q)| p.price * Decimal::from(*q)).sum();
+        let discount = (subtotal * Decimal::new(i64::from(self.discount_percent), 2)).round_dp(2);
+        let shipping = if subtotal >= Decimal::from(FREE_SHIPPING_FROM) { Decimal::ZERO } else { Decimal::new(490, 2) };
+        let taxable = subtotal - discount + shipping;
+        let rate = Decimal::new(i64::from(self.vat_percent), 2);
+        let (tax, total) = if self.taxes_included {
+            ((taxable * rate / (Decimal::ONE + rate)).round_dp(2), taxable)
+        } else {
+            let tax = (taxable * rate).round_dp(2);
+            (tax, taxable + tax)
+        };
+        SeedTotals { subtotal, discount, shipping, tax, total }
+    }
 }
 
 /// `count` orders, the last one at `newest`, one to three minutes apart.
@@ -91,6 +127,9 @@ pub fn orders(seed: u64, count: usize, first_number: u64, newest: DateTime<Utc>,
                 last_name: last,
                 city: *rng.pick(CITIES),
                 lines,
+                discount_percent: if rng.below(4) == 0 { 10 } else { 0 },
+                taxes_included: rng.below(3) != 0,
+                vat_percent: if rng.below(5) == 0 { 7 } else { 19 },
             };
             at -= Duration::seconds(60 + rng.below(120) as i64);
             o
@@ -115,5 +154,12 @@ mod tests {
         assert_eq!(a.last().map(|o| o.created_at), Some(now), "the newest order is at `now`");
         assert!(a.windows(2).all(|w| w[0].created_at < w[1].created_at && w[0].number < w[1].number));
         assert_eq!(cat.len(), 20);
+        for o in &a {
+            let t = o.totals();
+            let added = t.subtotal - t.discount + t.shipping + if o.taxes_included { Decimal::ZERO } else { t.tax };
+            assert_eq!(added, t.total, "order {} adds up", o.number);
+            assert_eq!(t.total.scale().min(2), t.total.scale(), "to the cent");
+        }
+        assert!(a.iter().any(|o| o.discount_percent > 0) && a.iter().any(|o| !o.taxes_included), "the mix has discounts and added VAT");
     }
 }

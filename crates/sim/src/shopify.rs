@@ -57,13 +57,16 @@ fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+fn money(amount: Decimal) -> Value {
+    json!({ "shopMoney": { "amount": amount.to_string(), "currencyCode": "EUR" } })
+}
+
 fn render(o: &SeedOrder, id: u64) -> StoredOrder {
-    let mut total = Decimal::ZERO;
+    let totals = o.totals();
     let lines: Vec<Value> = o
         .lines
         .iter()
         .map(|(p, qty)| {
-            total += p.price * Decimal::from(*qty);
             json!({ "node": {
                 "sku": p.sku, "title": p.title, "quantity": qty,
                 "originalUnitPriceSet": { "shopMoney": { "amount": p.price.to_string(), "currencyCode": "EUR" } }
@@ -79,7 +82,13 @@ fn render(o: &SeedOrder, id: u64) -> StoredOrder {
         "closed": false,
         "email": o.email,
         "phone": null,
-        "totalPriceSet": { "shopMoney": { "amount": total.to_string(), "currencyCode": "EUR" } },
+        "taxesIncluded": o.taxes_included,
+        "totalPriceSet": money(totals.total),
+        "totalDiscountsSet": money(totals.discount),
+        "shippingLines": { "edges": if totals.shipping.is_zero() { vec![] } else {
+            vec![json!({ "node": { "title": "Standard", "originalPriceSet": money(totals.shipping) } })]
+        } },
+        "taxLines": [{ "title": format!("VAT {}%", o.vat_percent), "rate": f64::from(o.vat_percent) / 100.0, "priceSet": money(totals.tax) }],
         "customer": {
             "id": format!("gid://shopify/Customer/{}", 7_000_000_000u64 + seed::Rng::new(o.email.len() as u64).below(1000)),
             "email": o.email, "firstName": o.first_name, "lastName": o.last_name, "phone": null
@@ -139,6 +148,18 @@ impl ShopifySim {
         let id = stored.node["id"].as_str().unwrap_or_default().to_owned();
         orders.push(stored);
         id
+    }
+
+    /// (GraphQL id, total) of every order.
+    pub fn order_totals(&self) -> std::collections::HashMap<String, String> {
+        let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        orders
+            .iter()
+            .map(|o| {
+                let total = o.node["totalPriceSet"]["shopMoney"]["amount"].as_str().unwrap_or_default().to_owned();
+                (format!("gid://shopify/Order/{}", o.id), total)
+            })
+            .collect()
     }
 
     /// Every order's GraphQL id.

@@ -151,6 +151,7 @@ async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError
     if let Some(found) = erp.find_order(&order.id).await? {
         return Ok(Applied::Found(found.id));
     }
+    order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;
     Ok(Applied::Created(erp.create_order(&order).await?.id))
 }
 

@@ -1,0 +1,38 @@
+//! The built-in demo (feature `demo`): emulated Shopify and ERPNext on
+//! loopback, seeded, with connections configured to them. The desktop app,
+//! `ferry demo` and the scenario tests all start it the same way.
+
+use crate::api::{ApiError, ApiResult, DemoSystems, Engine, EngineOptions, Tuning};
+use crate::secrets::{SecretSource, Secrets};
+use ferry_sim::{RunningSim, SimOptions};
+use std::path::Path;
+
+/// A running demo. Keep it alive while it is used: dropping it stops the emulators.
+pub struct Demo {
+    pub engine: Engine,
+    pub sim: RunningSim,
+    /// Where the demo's made-up tokens went (keychain, or memory when none answers).
+    pub secrets_in: SecretSource,
+}
+
+/// The demo connections' addresses and credentials for running emulators.
+pub fn systems(sim: &RunningSim) -> DemoSystems {
+    DemoSystems {
+        shopify_url: sim.shopify_url(),
+        shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
+        erpnext_url: sim.erpnext_url(),
+        erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
+        erpnext_shipping_account: ferry_sim::erpnext::SHIPPING_ACCOUNT.into(),
+        erpnext_tax_account: ferry_sim::erpnext::VAT_ACCOUNT.into(),
+    }
+}
+
+/// Starts the emulators and an engine with its journal in `dir`, wired to them.
+pub async fn start(dir: &Path, sim_options: SimOptions, secrets: Secrets, tuning: Tuning) -> ApiResult<Demo> {
+    let sim = RunningSim::start(sim_options)
+        .await
+        .map_err(|e| ApiError::new("demo", format!("cannot start the demo systems on loopback: {e}")))?;
+    let engine = Engine::open(EngineOptions { demo: true, tuning, ..EngineOptions::new(dir, secrets) })?;
+    let secrets_in = engine.setup_demo(&systems(&sim))?;
+    Ok(Demo { engine, sim, secrets_in })
+}
