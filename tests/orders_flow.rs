@@ -239,3 +239,27 @@ async fn an_unmapped_shipping_account_is_refused_with_where_to_set_it() {
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.total_mismatches), (30, 0, 0), "{stats:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_cancellations_follow_to_the_erp_once() {
+    let s = scenario(20).await;
+    s.engine.sync_until_idle().await.expect("first sync");
+    let ids = s.sim.sim.shopify.order_ids();
+    let at = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for id in &ids[..3] {
+        assert!(s.sim.sim.shopify.cancel_order(id, at), "order exists");
+    }
+    // A new order cancelled before Ferry ever saw it is not posted at all.
+    let late = s.sim.sim.shopify.place_custom_order(&[("MUG-01", "Blue Mug", 1, "12.00")], at);
+    s.sim.sim.shopify.cancel_order(&late, at);
+
+    let r = s.engine.sync_until_idle().await.expect("sync with cancellations");
+    assert_eq!((r.queued, r.written, r.failed), (3, 3, 0), "three cancels, nothing else: {r:?}");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.not_cancelled, stats.missing, stats.duplicates), (0, 0, 0), "{stats:?}");
+    assert_eq!(stats.erp_sales_orders, 17, "the three cancelled documents no longer count as live orders");
+
+    s.engine.rescan(24).expect("rescan");
+    let again = s.engine.sync_until_idle().await.expect("sync again");
+    assert_eq!((again.queued, again.written), (0, 0), "a cancellation is applied once, even when read again");
+}

@@ -109,9 +109,13 @@ pub async fn dry_run(data_dir: &Path) -> Result<ExitCode> {
                 skip += 1;
                 "would skip".to_owned()
             }
+            PreviewAction::Cancel => {
+                create += 1;
+                "would cancel".to_owned()
+            }
         };
         println!("{} ({}) → {}: {what}", l.label, l.summary, l.target_id);
     }
-    println!("dry run: {create} to post, {link} to link, {skip} to skip; nothing was written");
+    println!("dry run: {create} to write, {link} to link, {skip} to skip; nothing was written");
     Ok(ExitCode::SUCCESS)
 }

@@ -84,12 +84,10 @@ impl ErpNext {
         format!("{}/api/resource/{}", self.base, urlencoding::encode(doctype))
     }
 
-    async fn call(&self, method: Method, url: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value> {
-        let mut req = self.client.request(method, url).header("Authorization", &self.auth).query(query);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
+    /// Sends a request with the token; returns the body of a success, or
+    /// the typed error for anything else.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let resp = req.header("Authorization", &self.auth).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
         let status = resp.status();
         if let Some(err) = http::classify_status(SYSTEM, status, resp.headers()) {
             return Err(err);
@@ -98,8 +96,23 @@ impl ErpNext {
         if !status.is_success() {
             return Err(frappe_error(status, &bytes));
         }
-        let v: Value = http::parse_json(SYSTEM, "an answer", &bytes)?;
+        http::parse_json(SYSTEM, "an answer", &bytes)
+    }
+
+    /// `/api/resource/...`: answers are wrapped in `{"data": ...}`.
+    async fn call(&self, method: Method, url: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value> {
+        let mut req = self.client.request(method, url).query(query);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let v = self.send(req).await?;
         v.get("data").cloned().ok_or_else(|| ConnectorError::Protocol("ERPNext answer has no \"data\"".into()))
+    }
+
+    /// `POST /api/method/...`: whitelisted methods answer `{"message": ...}`.
+    async fn call_method(&self, url: &str, body: &Value) -> Result<Value> {
+        let v = self.send(self.client.post(url).json(body)).await?;
+        Ok(v.get("message").cloned().unwrap_or(Value::Null))
     }
 
     async fn list(&self, doctype: &str, filters: Value, fields: Value, limit: u32) -> Result<Vec<Value>> {
@@ -176,22 +189,21 @@ impl ErpNext {
 impl Erp for ErpNext {
     async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>> {
         let rows = self
-            .list(
-                "Sales Order",
-                json!([[self.ref_field, "=", external_ref], ["docstatus", "!=", 2]]),
-                json!(["name", self.ref_field]),
-                2,
-            )
+            .list("Sales Order", json!([[self.ref_field, "=", external_ref]]), json!(["name", "docstatus", self.ref_field]), 5)
             .await?;
-        match rows.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(ErpOrderRef { id: string_field(one, "name", "Sales Order")?, external_ref: external_ref.to_owned() })),
-            [first, ..] => {
-                // Two live documents for one store order: someone made one by hand.
-                // Report it loudly; link the first so we never add a third.
-                tracing::warn!(external_ref, "ERPNext has more than one Sales Order for one store order");
-                Ok(Some(ErpOrderRef { id: string_field(first, "name", "Sales Order")?, external_ref: external_ref.to_owned() }))
-            }
+        if rows.len() > 1 {
+            // More than one document for one store order: someone made one by hand.
+            // Report it loudly; link a live one so we never add another.
+            tracing::warn!(external_ref, "ERPNext has more than one Sales Order for one store order");
+        }
+        let live = rows.iter().find(|r| r.get("docstatus").and_then(Value::as_i64) != Some(2));
+        match live.or(rows.first()) {
+            None => Ok(None),
+            Some(doc) => Ok(Some(ErpOrderRef {
+                id: string_field(doc, "name", "Sales Order")?,
+                external_ref: external_ref.to_owned(),
+                cancelled: doc.get("docstatus").and_then(Value::as_i64) == Some(2),
+            })),
         }
     }
 
@@ -225,7 +237,12 @@ impl Erp for ErpNext {
             doc["discount_amount"] = json!(d.amount.to_string());
         }
         let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
-        Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone() })
+        Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone(), cancelled: false })
+    }
+
+    async fn cancel_order(&self, id: &str) -> Result<()> {
+        let url = format!("{}/api/method/frappe.client.cancel", self.base);
+        self.call_method(&url, &json!({ "doctype": "Sales Order", "name": id })).await.map(|_| ())
     }
 }
 

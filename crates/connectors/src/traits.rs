@@ -31,6 +31,9 @@ pub trait Erp: Send + Sync {
     /// Creates the document for `order`, storing `order.id` on it as our
     /// external reference.
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef>;
+
+    /// Cancels the document `id` (found with `find_order`).
+    async fn cancel_order(&self, id: &str) -> Result<()>;
 }
 
 /// A courier: books parcels and tracks them.

@@ -159,6 +159,9 @@ pub struct ErpOrderRef {
     pub id: String,
     /// The store order id we stored on it (our external reference).
     pub external_ref: String,
+    /// Whether the document is cancelled in the ERP.
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// A product variant, keyed by SKU.

@@ -278,6 +278,8 @@ pub enum PreviewAction {
     Link { remote_id: String },
     /// Not written (e.g. cancelled before it was ever posted).
     Skip,
+    /// Cancel the target's document (the store order was cancelled).
+    Cancel,
 }
 
 /// One line of a dry run.

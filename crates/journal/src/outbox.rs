@@ -175,6 +175,20 @@ impl Journal {
         })
     }
 
+    /// Which of `keys` (idempotency keys) are already in the outbox.
+    pub fn queued_keys(&self, keys: &[String]) -> Result<HashSet<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT 1 FROM outbox WHERE idempotency_key = ?1")?;
+            let mut found = HashSet::new();
+            for k in keys {
+                if stmt.exists([k])? {
+                    found.insert(k.clone());
+                }
+            }
+            Ok(found)
+        })
+    }
+
     /// Writes for `target_id` that may run now, oldest first: pending rows
     /// that are due, and rows left in flight by a crash.
     pub fn due_writes(&self, target_id: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>> {

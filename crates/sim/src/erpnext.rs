@@ -77,18 +77,15 @@ impl ErpNextSim {
         }
     }
 
-    /// The external reference on every Sales Order (`None` when unset),
-    /// cancelled ones excluded.
-    pub fn sales_order_refs(&self) -> Vec<Option<String>> {
-        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        docs.get("Sales Order")
-            .map(|list| {
-                list.iter()
-                    .filter(|d| d.get("docstatus").and_then(Value::as_i64) != Some(2))
-                    .map(|d| d.get(REF_FIELD).and_then(Value::as_str).map(str::to_owned))
-                    .collect()
+    /// (external reference, docstatus) of every Sales Order, cancelled ones included.
+    pub fn sales_order_refs(&self) -> Vec<(Option<String>, i64)> {
+        self.documents("Sales Order")
+            .iter()
+            .map(|d| {
+                let r = d.get(REF_FIELD).and_then(Value::as_str).map(str::to_owned);
+                (r, d.get("docstatus").and_then(Value::as_i64).unwrap_or(0))
             })
-            .unwrap_or_default()
+            .collect()
     }
 
     /// (external reference, grand total) of every live Sales Order.
@@ -136,6 +133,7 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/resource/{doctype}", get(list).post(create))
         .route("/api/resource/{doctype}/{name}", get(read_one))
+        .route("/api/method/frappe.client.cancel", axum::routing::post(cancel))
 }
 
 /// A Frappe error response.
@@ -396,6 +394,35 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
         return (StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response();
     }
     Json(json!({ "data": created })).into_response()
+}
+
+/// `frappe.client.cancel(doctype, name)`: submitted (1) → cancelled (2).
+async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
+    if let Some(r) = guard(&sim, &headers).await {
+        return r;
+    }
+    let Ok(args) = serde_json::from_slice::<Value>(&body) else {
+        return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "the request body must be JSON");
+    };
+    let (Some(doctype), Some(name)) = (args.get("doctype").and_then(Value::as_str), args.get("name").and_then(Value::as_str)) else {
+        return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "doctype and name are required");
+    };
+    let modified = sim.erpnext.now_local();
+    let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(doc) = docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name))) else {
+        return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found"));
+    };
+    match doc.get("docstatus").and_then(Value::as_i64) {
+        Some(1) => {
+            doc.insert("docstatus".into(), json!(2));
+            doc.insert("status".into(), json!("Cancelled"));
+            doc.insert("modified".into(), json!(modified));
+            Json(json!({ "message": doc.clone() })).into_response()
+        }
+        Some(2) => frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("{doctype} {name} is already cancelled")),
+        _ => frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Cannot cancel before submitting. See Transition docstatus 0 to 2"),
+    }
 }
 
 #[cfg(test)]

@@ -51,8 +51,10 @@ pub struct SimStats {
     pub erp_sales_orders: usize,
     /// Sales Orders beyond the first for the same store order.
     pub duplicates: usize,
-    /// Store orders with no Sales Order.
+    /// Store orders (not cancelled) with no Sales Order.
     pub missing: usize,
+    /// Orders cancelled in the store whose Sales Order is still live.
+    pub not_cancelled: usize,
     /// Sales Orders whose grand total differs from the store order's total.
     pub total_mismatches: usize,
 }
@@ -76,13 +78,19 @@ impl Sim {
 
     pub fn stats(&self) -> SimStats {
         let store_ids = self.shopify.order_ids();
+        let cancelled: std::collections::HashSet<String> = self.shopify.cancelled_ids().into_iter().collect();
         let refs = self.erpnext.sales_order_refs();
-        let mut per_ref = std::collections::HashMap::<&str, usize>::new();
-        for r in refs.iter().flatten() {
-            *per_ref.entry(r.as_str()).or_default() += 1;
+        let mut per_ref = std::collections::HashMap::<&str, (usize, bool)>::new();
+        for (r, docstatus) in &refs {
+            if let Some(r) = r {
+                let e = per_ref.entry(r.as_str()).or_default();
+                e.0 += 1;
+                e.1 |= *docstatus != 2;
+            }
         }
-        let duplicates = per_ref.values().map(|n| n - 1).sum();
-        let missing = store_ids.iter().filter(|id| !per_ref.contains_key(id.as_str())).count();
+        let duplicates = per_ref.values().map(|(n, _)| n - 1).sum();
+        let missing = store_ids.iter().filter(|id| !cancelled.contains(*id) && !per_ref.contains_key(id.as_str())).count();
+        let not_cancelled = cancelled.iter().filter(|id| per_ref.get(id.as_str()).is_some_and(|(_, live)| *live)).count();
         let store_totals = self.shopify.order_totals();
         let total_mismatches = self
             .erpnext
@@ -93,7 +101,14 @@ impl Sim {
                 store_totals.get(r).is_none_or(|t| parse(t) != parse(erp_total))
             })
             .count();
-        SimStats { store_orders: store_ids.len(), erp_sales_orders: refs.len(), duplicates, missing, total_mismatches }
+        SimStats {
+            store_orders: store_ids.len(),
+            erp_sales_orders: refs.iter().filter(|(_, d)| *d != 2).count(),
+            duplicates,
+            missing,
+            not_cancelled,
+            total_mismatches,
+        }
     }
 }
 

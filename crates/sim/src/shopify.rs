@@ -150,6 +150,22 @@ impl ShopifySim {
         id
     }
 
+    /// Cancels an order in the store at `at` (a customer changed their mind).
+    pub fn cancel_order(&self, gid: &str, at: DateTime<Utc>) -> bool {
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(o) = orders.iter_mut().find(|o| o.node["id"] == gid) else { return false };
+        o.updated_at = at;
+        o.node["cancelledAt"] = json!(ts(at));
+        o.node["updatedAt"] = json!(ts(at));
+        true
+    }
+
+    /// GraphQL ids of cancelled orders.
+    pub fn cancelled_ids(&self) -> Vec<String> {
+        let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        orders.iter().filter(|o| !o.node["cancelledAt"].is_null()).filter_map(|o| o.node["id"].as_str().map(str::to_owned)).collect()
+    }
+
     /// (GraphQL id, total) of every order.
     pub fn order_totals(&self) -> std::collections::HashMap<String, String> {
         let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());

@@ -35,6 +35,10 @@ fn idempotency_key(store: &str, order_id: &str, erp: &str) -> String {
     format!("orders:{store}:{order_id}->{erp}")
 }
 
+fn cancel_key(store: &str, order_id: &str, erp: &str) -> String {
+    format!("orders-cancel:{store}:{order_id}->{erp}")
+}
+
 /// Reads changed orders into the outbox. Returns (fetched, newly queued).
 async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiResult<(u64, u64)> {
     // One read per store at a time (a scheduled run and a CLI run may meet).
@@ -103,9 +107,17 @@ async fn read_pages(
             page.items.into_iter().filter(|o| window.admits(&cursor, &o.id, o.updated_at)).collect();
         let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
         let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(journal_err)?;
+        let cancel_keys: Vec<String> = ids.iter().map(|id| cancel_key(&store_conn.id, id, &erp.id)).collect();
+        let queued_cancels = inner.journal.queued_keys(&cancel_keys).map_err(journal_err)?;
+        let cancelling = ids
+            .iter()
+            .zip(&cancel_keys)
+            .filter(|(_, k)| queued_cancels.contains(*k))
+            .map(|(id, _)| id.clone())
+            .collect();
         let mut writes = Vec::new();
         let mut events = Vec::new();
-        for planned in plan_orders(&admitted, &known) {
+        for planned in plan_orders(&admitted, &known, &cancelling) {
             let o = planned.order;
             match planned.decision {
                 OrderDecision::Post => {
@@ -119,6 +131,21 @@ async fn read_pages(
                         payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
                     });
                     events.push(NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} queued for {}", o.number, erp.name)).on(&store_conn.id));
+                }
+                OrderDecision::Cancel => {
+                    writes.push(NewWrite {
+                        idempotency_key: cancel_key(&store_conn.id, &o.id, &erp.id),
+                        source_id: store_conn.id.clone(),
+                        target_id: erp.id.clone(),
+                        entity: ENTITY.into(),
+                        entity_key: o.id.clone(),
+                        op: "cancel".into(),
+                        payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
+                    });
+                    events.push(
+                        NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name))
+                            .on(&store_conn.id),
+                    );
                 }
                 OrderDecision::SkipCancelled => events.push(
                     NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled before it was posted; not posted", o.number))

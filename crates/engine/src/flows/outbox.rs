@@ -19,6 +19,7 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 enum Applied {
     Created(String),
     Found(String),
+    Cancelled(String),
 }
 
 /// Executes due writes to `erp`. Returns (written, dead-lettered).
@@ -132,8 +133,9 @@ async fn write_one(inner: &Inner, erp: &dyn Erp, erp_conn: &ConnectionRow, row: 
             let message = match &applied {
                 Applied::Created(id) => format!("Order {number} posted to {} as {id}", erp_conn.name),
                 Applied::Found(id) => format!("Order {number} was already in {} as {id}; not posted again", erp_conn.name),
+                Applied::Cancelled(id) => format!("Order {number} cancelled in {} ({id})", erp_conn.name),
             };
-            let (Applied::Created(remote) | Applied::Found(remote)) = applied;
+            let (Applied::Created(remote) | Applied::Found(remote) | Applied::Cancelled(remote)) = applied;
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, message).on(&erp_conn.id);
             inner.journal.finish_write(&row, &remote, &event, Some(run_id), inner.now())?;
             inner.live.update(&erp_conn.id, |l| l.retry_at = None);
@@ -148,7 +150,19 @@ async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError
         message: format!("the queued order could not be read back ({e}); re-scan the store to queue it again"),
         fields: vec![],
     })?;
-    if let Some(found) = erp.find_order(&order.id).await? {
+    let found = erp.find_order(&order.id).await?;
+    if row.op == "cancel" {
+        return match found {
+            Some(doc) if doc.cancelled => Ok(Applied::Found(doc.id)),
+            Some(doc) => {
+                erp.cancel_order(&doc.id).await?;
+                Ok(Applied::Cancelled(doc.id))
+            }
+            // Its create is still queued (or failed): try again after it.
+            None => Err(ConnectorError::Transient(format!("order {} is not in the ERP yet, so it cannot be cancelled yet", order.number))),
+        };
+    }
+    if let Some(found) = found {
         return Ok(Applied::Found(found.id));
     }
     order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;

@@ -46,11 +46,12 @@ async fn preview_pages(
         let admitted: Vec<_> = page.items.into_iter().filter(|o| window.admits(&cursor, &o.id, o.updated_at)).collect();
         let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
         let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp_conn.id, &ids)?;
-        for planned in plan_orders(&admitted, &known) {
+        for planned in plan_orders(&admitted, &known, &Default::default()) {
             let o = planned.order;
             let action = match planned.decision {
                 OrderDecision::AlreadyKnown => continue,
                 OrderDecision::SkipCancelled => PreviewAction::Skip,
+                OrderDecision::Cancel => PreviewAction::Cancel,
                 OrderDecision::Post => match erp.find_order(&o.id).await.map_err(connector_error)? {
                     Some(found) => PreviewAction::Link { remote_id: found.id },
                     None => PreviewAction::Create,
@@ -63,6 +64,7 @@ async fn preview_pages(
                     format!("Dry run: order {} is already in {} as {remote_id}; would link it, not post it", o.number, erp_conn.name)
                 }
                 PreviewAction::Skip => format!("Dry run: order {} is cancelled; would not post it", o.number),
+                PreviewAction::Cancel => format!("Dry run: order {} was cancelled in the store; would cancel it in {}", o.number, erp_conn.name),
             };
             inner.journal.log_event(Some(run_id), &NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id), inner.now())?;
             lines.push(PreviewLine { label: o.number.clone(), summary, target_id: erp_conn.id.clone(), action });
