@@ -40,7 +40,7 @@ async fn orders_placed_between_runs_are_picked_up_once() {
 async fn a_lost_response_after_the_erp_committed_is_not_posted_twice() {
     let s = scenario(30).await;
     // The ERP saves the order, then the answer is lost (a 502 from a proxy).
-    s.sim.sim.erpnext.faults.lose_responses_after_commit(10);
+    s.sim.sim.erpnext.faults.lose_responses_after_commit(6);
     s.engine.sync_until_idle().await.expect("sync runs");
     let stats = s.sim.sim.stats();
     assert_eq!(stats.duplicates, 0, "the lookup before each retry finds the saved order: {stats:?}");

@@ -3,7 +3,7 @@
 //! scheduler, and forward engine changes to the window.
 
 use ferry_engine::secrets::Secrets;
-use ferry_engine::{default_data_dir, fresh_demo_dir, Engine, EngineOptions, Schedule, Tuning};
+use ferry_engine::{default_data_dir, fresh_demo_dir, Engine, EngineOptions, Schedule};
 use ferry_sim::{RunningSim, SimOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,7 +76,7 @@ async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<Runnin
     let orders = std::env::var("FERRY_DEMO_ORDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let dir = fresh_demo_dir(data_dir)?;
     let sim_options = SimOptions { orders, ..SimOptions::default() };
-    let demo = ferry_engine::demo::start(&dir, sim_options, Secrets::os_keychain(), Tuning::default()).await?;
+    let demo = ferry_engine::demo::start(EngineOptions::new(dir, Secrets::os_keychain()), sim_options).await?;
     Ok((demo.engine, Some(demo.sim)))
 }
 

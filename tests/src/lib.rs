@@ -2,7 +2,7 @@
 //! an engine on a fresh data dir, wired like the demo.
 
 use ferry_engine::secrets::Secrets;
-use ferry_engine::{Engine, Tuning};
+use ferry_engine::{Engine, EngineOptions, Tuning};
 use ferry_sim::{RunningSim, SimOptions};
 use std::time::Duration;
 
@@ -28,7 +28,8 @@ pub async fn scenario(orders: usize) -> Scenario {
 
 pub async fn scenario_with(orders: usize, secrets: Secrets) -> Scenario {
     let dir = tempfile::tempdir().expect("temp data dir");
-    let demo = ferry_engine::demo::start(dir.path(), SimOptions { orders, ..SimOptions::default() }, secrets, fast_tuning())
+    let options = EngineOptions { tuning: fast_tuning(), ..EngineOptions::new(dir.path(), secrets) };
+    let demo = ferry_engine::demo::start(options, SimOptions { orders, ..SimOptions::default() })
         .await
         .expect("emulators start on loopback and the demo connections are valid");
     Scenario { sim: demo.sim, engine: demo.engine, dir }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use ferry_engine::secrets::{SecretSource, Secrets};
 use ferry_engine::demo::Demo;
-use ferry_engine::{fresh_demo_dir, Schedule, Tuning};
+use ferry_engine::{fresh_demo_dir, EngineOptions, Schedule};
 use ferry_sim::{RunningSim, SimOptions, SimStats};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -30,7 +30,7 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
     let dir = fresh_demo_dir(data_dir)?;
     let sim_options = SimOptions { orders, ..SimOptions::default() };
     let Demo { engine, sim, secrets_in: placed } =
-        ferry_engine::demo::start(&dir, sim_options, Secrets::os_keychain(), Tuning::default()).await?;
+        ferry_engine::demo::start(EngineOptions::new(&dir, Secrets::os_keychain()), sim_options).await?;
     println!("Demo shop (Shopify emulator): {}", sim.shopify_url());
     println!("Demo ERP (ERPNext emulator):  {}", sim.erpnext_url());
     println!("Journal: {}", engine.journal_path().display());

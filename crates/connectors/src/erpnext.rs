@@ -75,7 +75,7 @@ impl ErpNext {
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
-            client: http::client(),
+            client: http::client(http::timeout_setting(settings)?),
             customer_lock: tokio::sync::Mutex::new(()),
         })
     }

@@ -10,14 +10,28 @@ use std::time::Duration;
 /// Bodies larger than this are refused, not read whole.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Builds the shared client: rustls, 10 s connect, 60 s overall.
-pub fn client() -> reqwest::Client {
+/// Default time a request may take, connect to last byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the shared client: rustls, at most 10 s to connect, `timeout` overall.
+pub fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
         .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The `timeout_secs` setting (1 to 300), or the default.
+pub fn timeout_setting(settings: &serde_json::Value) -> Result<Duration, crate::SettingsError> {
+    match settings.get("timeout_secs") {
+        None => Ok(DEFAULT_TIMEOUT),
+        Some(v) => match v.as_f64() {
+            Some(s) if (0.1..=300.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+            _ => Err(crate::SettingsError::BadSetting { key: "timeout_secs".into(), message: "must be a number of seconds from 0.1 to 300".into() }),
+        },
+    }
 }
 
 /// Maps a transport failure (no response) to the typed error.

@@ -72,7 +72,8 @@ impl Shopify {
             return Err(SettingsError::BadSecret("the Admin API access token is empty".into()));
         }
         let endpoint = format!("{}/admin/api/{version}/graphql.json", base.as_str().trim_end_matches('/'));
-        Ok(Self { endpoint, token: token.trim().to_owned(), page_size, client: http::client(), throttle: Mutex::new(None) })
+        let client = http::client(http::timeout_setting(settings)?);
+        Ok(Self { endpoint, token: token.trim().to_owned(), page_size, client, throttle: Mutex::new(None) })
     }
 
     /// How long to wait so the bucket holds `cost` points again.

@@ -67,8 +67,9 @@ pub enum EngineEvent {
 pub struct Tuning {
     /// How far below the watermark each read starts again.
     pub overlap: chrono::Duration,
-    /// Attempts before a write is dead-lettered.
-    pub max_attempts: u32,
+    /// Transient failures of one write before people are alerted (it keeps
+    /// being retried; only rejected data is dead-lettered).
+    pub alert_after_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     /// Writes in flight at once per target system.
@@ -79,7 +80,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Self {
             overlap: chrono::Duration::minutes(10),
-            max_attempts: 6,
+            alert_after_attempts: 10,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             write_concurrency: 4,
@@ -369,6 +370,25 @@ impl Engine {
         self.inner.connectors.forget(&spec.id);
         self.inner.changed();
         Ok(())
+    }
+
+    /// Changes some of a connection's settings (keys in `patch` replace
+    /// the stored ones; a `null` removes one). Resumes a paused connection.
+    pub fn update_settings(&self, connection_id: &str, patch: &serde_json::Value) -> ApiResult<()> {
+        let Some(mut c) = self.inner.journal.connection(connection_id)? else {
+            return Err(ApiError::new("not_found", format!("no connection {connection_id:?}")));
+        };
+        let (Some(settings), Some(patch)) = (c.settings.as_object_mut(), patch.as_object()) else {
+            return Err(ApiError::new("settings", "settings must be a JSON object"));
+        };
+        for (k, v) in patch {
+            if v.is_null() {
+                settings.remove(k);
+            } else {
+                settings.insert(k.clone(), v.clone());
+            }
+        }
+        self.put_connection(&ConnectionSpec { id: c.id, kind: c.kind, name: c.name, base_url: c.base_url, settings: c.settings })
     }
 
     /// Stores a connection's secret in the keychain; resumes it if it was

@@ -2,10 +2,9 @@
 //! loopback, seeded, with connections configured to them. The desktop app,
 //! `ferry demo` and the scenario tests all start it the same way.
 
-use crate::api::{ApiError, ApiResult, DemoSystems, Engine, EngineOptions, Tuning};
-use crate::secrets::{SecretSource, Secrets};
+use crate::api::{ApiError, ApiResult, DemoSystems, Engine, EngineOptions};
+use crate::secrets::SecretSource;
 use ferry_sim::{RunningSim, SimOptions};
-use std::path::Path;
 
 /// A running demo. Keep it alive while it is used: dropping it stops the emulators.
 pub struct Demo {
@@ -27,12 +26,12 @@ pub fn systems(sim: &RunningSim) -> DemoSystems {
     }
 }
 
-/// Starts the emulators and an engine with its journal in `dir`, wired to them.
-pub async fn start(dir: &Path, sim_options: SimOptions, secrets: Secrets, tuning: Tuning) -> ApiResult<Demo> {
+/// Starts the emulators and an engine (`options`, in demo mode), wired to them.
+pub async fn start(options: EngineOptions, sim_options: SimOptions) -> ApiResult<Demo> {
     let sim = RunningSim::start(sim_options)
         .await
         .map_err(|e| ApiError::new("demo", format!("cannot start the demo systems on loopback: {e}")))?;
-    let engine = Engine::open(EngineOptions { demo: true, tuning, ..EngineOptions::new(dir, secrets) })?;
+    let engine = Engine::open(EngineOptions { demo: true, ..options })?;
     let secrets_in = engine.setup_demo(&systems(&sim))?;
     Ok(Demo { engine, sim, secrets_in })
 }

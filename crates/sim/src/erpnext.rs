@@ -15,6 +15,7 @@
 // Handlers return ready-made Frappe error responses as their `Err`.
 #![allow(clippy::result_large_err)]
 
+use crate::faults::Trouble;
 use crate::seed::SeedProduct;
 use crate::{Sim, SimOptions};
 use axum::extract::{Path, Query, State};
@@ -147,20 +148,35 @@ fn frappe_error(status: StatusCode, exc_type: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn guard(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
+/// Checks auth and the fault knobs. `Err` is the answer to send now;
+/// `Ok(Some(d))` means answer only after `d` (past a client's timeout).
+async fn guard(sim: &Sim, headers: &HeaderMap) -> Result<Option<std::time::Duration>, Response> {
     let erp = &sim.erpnext;
     erp.faults.delay().await;
     let auth_ok = headers.get("Authorization").and_then(|v| v.to_str().ok()) == Some(erp.auth.as_str());
     if !auth_ok || erp.faults.auth_revoked() {
-        return Some(frappe_error(StatusCode::UNAUTHORIZED, "AuthenticationError", "Invalid API key or secret"));
+        return Err(frappe_error(StatusCode::UNAUTHORIZED, "AuthenticationError", "Invalid API key or secret"));
     }
     if erp.faults.take_failure() {
-        return Some((StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response());
+        return Err((StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response());
     }
     if erp.faults.take_rate_limit() {
-        return Some((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response());
+        return Err((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response());
     }
-    None
+    match erp.faults.trouble() {
+        Trouble::ServerError => Err((StatusCode::SERVICE_UNAVAILABLE, "<html><body>503 Service Unavailable</body></html>").into_response()),
+        Trouble::RateLimited => Err((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response()),
+        Trouble::Slow(d) => Ok(Some(d)),
+        Trouble::None => Ok(None),
+    }
+}
+
+/// Answers after `slow`, if set.
+async fn answer(slow: Option<std::time::Duration>, response: Response) -> Response {
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
+    response
 }
 
 fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> {
@@ -203,23 +219,28 @@ async fn list(
     headers: HeaderMap,
 ) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
-    if let Some(r) = guard(&sim, &headers).await {
-        return r;
-    }
-    let filters = match parse_json_param(&q, "filters", json!([])) {
+    let slow = match guard(&sim, &headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
+    answer(slow, list_docs(&sim, &doctype, &q)).await
+}
+
+fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response {
+    let filters = match parse_json_param(q, "filters", json!([])) {
         Ok(Value::Array(f)) => f,
         Ok(Value::Object(m)) => m.into_iter().map(|(k, v)| json!([k, "=", v])).collect(),
         Ok(_) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "filters must be a list or a dict"),
         Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
     };
-    let fields = match parse_json_param(&q, "fields", json!(["name"])) {
+    let fields = match parse_json_param(q, "fields", json!(["name"])) {
         Ok(Value::Array(f)) => f.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>(),
         _ => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "fields must be a JSON list"),
     };
     let start: usize = q.get("limit_start").and_then(|s| s.parse().ok()).unwrap_or(0);
     let length: usize = q.get("limit_page_length").and_then(|s| s.parse().ok()).unwrap_or(20);
     let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(all) = docs.get(&doctype) else {
+    let Some(all) = docs.get(doctype) else {
         return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("DocType {doctype} not found"));
     };
     let mut out = Vec::new();
@@ -249,14 +270,18 @@ async fn list(
 
 async fn read_one(State(sim): State<Arc<Sim>>, Path((doctype, name)): Path<(String, String)>, headers: HeaderMap) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
-    if let Some(r) = guard(&sim, &headers).await {
-        return r;
-    }
-    let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
-    match docs.get(&doctype).and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str()))) {
-        Some(d) => Json(json!({ "data": d })).into_response(),
-        None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
-    }
+    let slow = match guard(&sim, &headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
+    let response = {
+        let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+        match docs.get(&doctype).and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str()))) {
+            Some(d) => Json(json!({ "data": d })).into_response(),
+            None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
+        }
+    };
+    answer(slow, response).await
 }
 
 fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: &str) -> bool {
@@ -348,9 +373,10 @@ fn number(v: Option<&Value>) -> Option<Decimal> {
 
 async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
-    if let Some(r) = guard(&sim, &headers).await {
-        return r;
-    }
+    let slow = match guard(&sim, &headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
     let erp = &sim.erpnext;
     let mut doc = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => m,
@@ -393,16 +419,22 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
     if erp.faults.take_lost_response() {
         return (StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response();
     }
-    Json(json!({ "data": created })).into_response()
+    // A slow answer comes after the document was saved.
+    answer(slow, Json(json!({ "data": created })).into_response()).await
 }
 
 /// `frappe.client.cancel(doctype, name)`: submitted (1) → cancelled (2).
 async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
-    if let Some(r) = guard(&sim, &headers).await {
-        return r;
-    }
-    let Ok(args) = serde_json::from_slice::<Value>(&body) else {
+    let slow = match guard(&sim, &headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
+    answer(slow, cancel_doc(&sim, &body)).await
+}
+
+fn cancel_doc(sim: &Sim, body: &[u8]) -> Response {
+    let Ok(args) = serde_json::from_slice::<Value>(body) else {
         return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "the request body must be JSON");
     };
     let (Some(doctype), Some(name)) = (args.get("doctype").and_then(Value::as_str), args.get("name").and_then(Value::as_str)) else {

@@ -20,6 +20,31 @@ pub struct Faults {
     auth_revoked: AtomicBool,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Answer the Nth request from now (1 = the next) with a truncated body.
+    malformed_at: AtomicU32,
+    chaos: std::sync::Mutex<Option<(Chaos, crate::seed::Rng)>>,
+}
+
+/// Random faults at set rates, from a seeded generator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chaos {
+    /// Percent of requests answered with a 5xx.
+    pub server_error_percent: u64,
+    /// Percent of requests answered 429 with `Retry-After`.
+    pub rate_limit_percent: u64,
+    /// Percent of requests that answer only after `slow`, past a client's timeout.
+    pub timeout_percent: u64,
+    pub slow: Duration,
+    pub seed: u64,
+}
+
+/// What chaos decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trouble {
+    None,
+    ServerError,
+    RateLimited,
+    Slow(Duration),
 }
 
 /// Counts a request as in flight until dropped.
@@ -50,6 +75,38 @@ impl Faults {
     }
     pub fn revoke_auth(&self, revoked: bool) {
         self.auth_revoked.store(revoked, Ordering::SeqCst);
+    }
+
+    /// Answers the `n`th request from now with a truncated JSON body.
+    pub fn malformed_on_request(&self, n: u32) {
+        self.malformed_at.store(n, Ordering::SeqCst);
+    }
+
+    /// Turns random faults on (`Some`) or off.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        *self.chaos.lock().unwrap_or_else(|e| e.into_inner()) = chaos.map(|c| (c, crate::seed::Rng::new(c.seed)));
+    }
+
+    /// Whether this request is the one to corrupt.
+    pub(crate) fn take_malformed(&self) -> bool {
+        self.malformed_at
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| if n == 0 { None } else { Some(n - 1) })
+            .is_ok_and(|before| before == 1)
+    }
+
+    pub(crate) fn trouble(&self) -> Trouble {
+        let mut guard = self.chaos.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((c, rng)) = guard.as_mut() else { return Trouble::None };
+        let roll = rng.below(100);
+        if roll < c.server_error_percent {
+            Trouble::ServerError
+        } else if roll < c.server_error_percent + c.rate_limit_percent {
+            Trouble::RateLimited
+        } else if roll < c.server_error_percent + c.rate_limit_percent + c.timeout_percent {
+            Trouble::Slow(c.slow)
+        } else {
+            Trouble::None
+        }
     }
 
     /// The most requests this emulator has served at the same time.

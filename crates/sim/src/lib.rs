@@ -8,7 +8,7 @@ mod faults;
 pub mod seed;
 pub mod shopify;
 
-pub use faults::Faults;
+pub use faults::{Chaos, Faults};
 
 use axum::Router;
 use chrono::{DateTime, Utc};

@@ -260,7 +260,14 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     if shop.faults.take_failure() {
         return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
     }
-    if shop.faults.take_rate_limit() {
+    let trouble = shop.faults.trouble();
+    if trouble == crate::faults::Trouble::ServerError {
+        return (StatusCode::BAD_GATEWAY, "<html><body>502 Bad Gateway</body></html>").into_response();
+    }
+    if let crate::faults::Trouble::Slow(d) = trouble {
+        tokio::time::sleep(d).await;
+    }
+    if shop.faults.take_rate_limit() || trouble == crate::faults::Trouble::RateLimited {
         shop.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], Json(json!({ "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }))).into_response();
     }
@@ -317,11 +324,17 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     };
     let edges: Vec<Value> = matching.iter().map(|o| json!({ "cursor": encode_cursor(o), "node": o.node })).collect();
     let end_cursor = matching.last().map(|o| encode_cursor(o));
-    Json(json!({
+    let body = json!({
         "data": { "orders": { "edges": edges, "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor } } },
         "extensions": cost(requested, Some(actual), available)
-    }))
-    .into_response()
+    })
+    .to_string();
+    if shop.faults.take_malformed() {
+        // A proxy cut the body short.
+        let cut = body.len() / 2;
+        return (StatusCode::OK, [("Content-Type", "application/json")], body[..cut].to_owned()).into_response();
+    }
+    (StatusCode::OK, [("Content-Type", "application/json")], body).into_response()
 }
 
 #[cfg(test)]

@@ -95,6 +95,34 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
     }
 }
 
+/// Pauses a connection whose settings cannot work, and says what to fix.
+pub(crate) fn pause_for_settings(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
+    inner.journal.set_paused(&c.id, Some(&format!("settings need fixing: {why}")))?;
+    inner.connectors.forget(&c.id);
+    let message = format!("{}'s settings cannot work ({why}); syncing with it is paused until they are fixed", c.name);
+    inner.journal.log_event(run_id, &NewEvent { level: Level::Error, connection_id: Some(c.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
+    crate::alerts::raise(
+        inner,
+        ferry_domain::AlertKind::RunFailed,
+        Some(&c.id),
+        "settings",
+        format!("{}'s settings need fixing", c.name),
+        format!("{why}. Fix it under Connections; nothing is lost meanwhile."),
+    )?;
+    Ok(())
+}
+
+/// Pauses a connection that cannot be built (credentials or settings); returns
+/// the reason, or the error when it is something else.
+pub(crate) fn pause_unbuildable(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, e: ApiError) -> ApiResult<String> {
+    match e.code {
+        "secret" => pause_for_auth(inner, c, run_id, &e.message)?,
+        "settings" => pause_for_settings(inner, c, run_id, &e.message)?,
+        _ => return Err(e),
+    }
+    Ok(e.message)
+}
+
 /// Pauses a connection whose credentials were refused, and says so.
 pub(crate) fn pause_for_auth(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
     let reason = "credentials rejected";

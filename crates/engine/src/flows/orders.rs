@@ -46,9 +46,18 @@ async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiR
     let _guard = lock.lock().await;
     let run_start = inner.now();
     let run_id = inner.journal.start_run(&store.id, "orders", run_start)?;
+    let connector = match store_for(inner, store) {
+        Ok(c) => c,
+        Err(e) => {
+            let why = super::pause_unbuildable(inner, store, Some(run_id), e)?;
+            inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&why), inner.now())?;
+            inner.changed();
+            return Ok((0, 0));
+        }
+    };
     inner.live.update(&store.id, |l| l.syncing = true);
     inner.changed();
-    let result = read_pages(inner, store, erp, run_id, run_start).await;
+    let result = read_pages(inner, connector.as_ref(), store, erp, run_id, run_start).await;
     inner.live.update(&store.id, |l| l.syncing = false);
     let counts = match &result {
         Ok(counts) => {
@@ -86,22 +95,19 @@ async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiR
 
 async fn read_pages(
     inner: &Inner,
+    store: &dyn ferry_connectors::Store,
     store_conn: &ConnectionRow,
     erp: &ConnectionRow,
     run_id: i64,
     run_start: chrono::DateTime<chrono::Utc>,
 ) -> Result<(u64, u64), ConnectorError> {
-    let store = store_for(inner, store_conn).map_err(|e| match e.code {
-        "secret" => ConnectorError::Auth(e.message),
-        _ => ConnectorError::Rejected { message: e.message, fields: vec![] },
-    })?;
     let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let mut cursor = inner.journal.cursor(&store_conn.id, ENTITY).map_err(journal_err)?;
     let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
     let (mut fetched, mut queued) = (0u64, 0u64);
     let mut after: Option<String> = None;
     loop {
-        let page = fetch_with_retry(inner, store.as_ref(), window.since, after.as_deref(), &store_conn.id).await?;
+        let page = fetch_with_retry(inner, store, window.since, after.as_deref(), &store_conn.id).await?;
         fetched += page.items.len() as u64;
         let admitted: Vec<Order> =
             page.items.into_iter().filter(|o| window.admits(&cursor, &o.id, o.updated_at)).collect();

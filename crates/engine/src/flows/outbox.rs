@@ -2,7 +2,7 @@
 //! looking it up by our external reference first, so that a row left in
 //! flight by a crash (or a lost response) is never posted twice.
 
-use super::{erp_for, pause_for_auth, RunMode};
+use super::{erp_for, pause_for_auth, pause_unbuildable, RunMode};
 use crate::api::{ApiResult, Inner};
 use ferry_connectors::Erp;
 use ferry_domain::error::backoff;
@@ -12,6 +12,9 @@ use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
 
 const BATCH: u32 = 100;
+/// This many transient failures in a row with no success means the target
+/// is down (offline, outage): stop hammering it; the next run resumes.
+const OUTAGE_STREAK: u32 = 10;
 /// Longest wait a run sits through for a retry or a rate limit; anything
 /// later is left to the next run.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
@@ -36,7 +39,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     inner.changed();
     let result = drain_rows(inner, erp, mode, run_id).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
-    let Drained { written, failed, first_error, stop } = match result {
+    let Drained { written, failed, first_error, stop, outage } = match result {
         Ok(v) => v,
         Err(e) => {
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.message), inner.now())?;
@@ -44,7 +47,18 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
             return Err(e);
         }
     };
-    let (outcome, message) = match (&stop, failed) {
+    if let Some(why) = &outage {
+        let pending = inner.journal.outbox_counts(Some(&erp.id))?.pending;
+        crate::alerts::raise(
+            inner,
+            AlertKind::RunFailed,
+            Some(&erp.id),
+            "writes",
+            format!("{} is not answering", erp.name),
+            format!("{why}. {pending} writes wait and are retried on schedule; nothing is lost."),
+        )?;
+    }
+    let (outcome, message) = match (stop.as_ref().or(outage.as_ref()), failed) {
         (Some(msg), _) => (RunOutcome::Failed, Some(msg.clone())),
         (None, 0) => (RunOutcome::Ok, None),
         (None, n) => (RunOutcome::Partial, Some(format!("{n} orders could not be posted"))),
@@ -73,18 +87,20 @@ struct Drained {
     first_error: Option<String>,
     /// Why the run stopped early (credentials refused).
     stop: Option<String>,
+    /// The target looked down; writes wait for the next run.
+    outage: Option<String>,
 }
 
 async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<Drained> {
     let erp = match erp_for(inner, erp_conn) {
         Ok(e) => e,
-        Err(e) if e.code == "secret" => {
-            pause_for_auth(inner, erp_conn, Some(run_id), &e.message)?;
-            return Ok(Drained { stop: Some(e.message), ..Drained::default() });
+        Err(e) => {
+            let why = pause_unbuildable(inner, erp_conn, Some(run_id), e)?;
+            return Ok(Drained { stop: Some(why), ..Drained::default() });
         }
-        Err(e) => return Err(e),
     };
     let mut d = Drained::default();
+    let mut streak = 0u32;
     loop {
         let rows = inner.journal.due_writes(&erp_conn.id, inner.now(), BATCH)?;
         if rows.is_empty() {
@@ -111,8 +127,17 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
             .buffer_unordered(inner.tuning.write_concurrency.max(1));
         while let Some(next) = results.next().await {
             match next? {
-                Next::Written => d.written += 1,
+                Next::Written => {
+                    d.written += 1;
+                    streak = 0;
+                }
                 Next::Retry => {}
+                Next::Failed(error) => {
+                    streak += 1;
+                    if streak >= OUTAGE_STREAK {
+                        return Ok(Drained { outage: Some(format!("{streak} writes in a row failed: {error}")), ..d });
+                    }
+                }
                 Next::Dead(error) => {
                     d.failed += 1;
                     d.first_error.get_or_insert(error);
@@ -125,7 +150,13 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
 }
 
 /// Executes one queued write and records what became of it.
-async fn write_one(inner: &Inner, erp: &dyn Erp, erp_conn: &ConnectionRow, row: OutboxRow, run_id: i64) -> ApiResult<Next> {
+async fn write_one(
+    inner: &Inner,
+    erp: &dyn Erp,
+    erp_conn: &ConnectionRow,
+    row: OutboxRow,
+    run_id: i64,
+) -> ApiResult<Next> {
     inner.journal.start_write(row.id, inner.now())?;
     let number = row.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&row.entity_key).to_owned();
     match apply(erp, &row).await {
@@ -172,7 +203,10 @@ async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError
 /// What became of a write.
 enum Next {
     Written,
+    /// Waiting out a rate limit: not a failure.
     Retry,
+    /// A transient failure; retried later.
+    Failed(String),
     /// Dead-lettered, with the remote's message.
     Dead(String),
     /// The whole run must stop (credentials refused).
@@ -193,18 +227,26 @@ async fn on_failure(
     let attempts = row.attempts + 1;
     let event = |level, message: String| NewEvent::new(level, &row.entity, &row.entity_key, message).on(&erp.id);
     match e.disposition() {
-        Disposition::RetryWithBackoff if attempts < inner.tuning.max_attempts => {
-            let wait = backoff(attempts, inner.tuning.backoff_base, inner.tuning.backoff_max, fastrand::f64());
+        // A transient failure is not the record's fault: it is retried with
+        // capped backoff for as long as it takes, never dead-lettered (an
+        // outage or a flaky server must not make people replay orders).
+        // Once it has failed `alert_after_attempts` times, people are told.
+        Disposition::RetryWithBackoff => {
+            let limit = inner.tuning.alert_after_attempts;
+            let wait = backoff(attempts.min(limit), inner.tuning.backoff_base, inner.tuning.backoff_max, fastrand::f64());
             let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-            inner.journal.retry_write(row.id, &e.to_string(), at, true, now)?;
-            inner.journal.log_event(
-                Some(run_id),
-                &event(Level::Warn, format!("Order {number}: {e}; retry {attempts} of {} at {}", inner.tuning.max_attempts - 1, at.format("%H:%M:%S UTC"))),
-                now,
-            )?;
+            inner.journal.retry_write(row.id, &e.to_string(), at, attempts <= limit, now)?;
+            if attempts < limit {
+                inner.journal.log_event(Some(run_id), &event(Level::Warn, format!("Order {number}: {e}; retrying at {}", at.format("%H:%M:%S UTC"))), now)?;
+            } else if attempts == limit {
+                let message = format!("Order {number} has failed {attempts} times on {}: {e}. Ferry keeps retrying.", erp.name);
+                inner.journal.log_event(Some(run_id), &event(Level::Error, message.clone()), now)?;
+                crate::alerts::raise(inner, AlertKind::RunFailed, Some(&erp.id), &row.idempotency_key, format!("Order {number} keeps failing on {}", erp.name), message)?;
+            }
             inner.live.update(&erp.id, |l| l.retry_at = Some(at));
+            return Ok(Next::Failed(e.to_string()));
         }
-        Disposition::RetryWithBackoff | Disposition::DeadLetter => {
+        Disposition::DeadLetter => {
             let message = format!("Order {number} could not be posted to {}: {e}", erp.name);
             inner.journal.dead_letter_write(row.id, &e.to_string(), &event(Level::Error, message), Some(run_id), now)?;
             return Ok(Next::Dead(e.to_string()));
