@@ -263,3 +263,47 @@ async fn store_cancellations_follow_to_the_erp_once() {
     let again = s.engine.sync_until_idle().await.expect("sync again");
     assert_eq!((again.queued, again.written), (0, 0), "a cancellation is applied once, even when read again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_finds_missing_orders_totals_and_open_cancellations() {
+    let s = scenario(50).await;
+    s.engine.sync_until_idle().await.expect("sync");
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(3);
+    let clean = s.engine.reconcile(from, today).await.expect("reconcile");
+    assert_eq!(clean.len(), 1);
+    assert!(clean[0].drift.is_empty(), "right after a sync nothing differs: {:?}", clean[0].drift);
+    assert_eq!((clean[0].store_orders, clean[0].erp_documents), (50, 50));
+
+    // Someone edits a total in the ERP; a new order and a cancellation are not synced yet.
+    let so = s.sim.sim.erpnext.documents("Sales Order")[0].get("name").and_then(|n| n.as_str()).expect("name").to_owned();
+    assert!(s.sim.sim.erpnext.set_field("Sales Order", &so, "grand_total", serde_json::json!("1.00")));
+    let at = chrono::Utc::now() - chrono::Duration::seconds(1);
+    s.sim.sim.shopify.place_custom_order(&[("MUG-01", "Blue Mug", 1, "12.00")], at);
+    let ids = s.sim.sim.shopify.order_ids();
+    s.sim.sim.shopify.cancel_order(&ids[10], at);
+
+    let report = s.engine.reconcile(from, today).await.expect("reconcile");
+    let kinds: Vec<&str> = report[0]
+        .drift
+        .iter()
+        .map(|d| match d {
+            ferry_engine::DriftItem::MissingInErp { .. } => "missing",
+            ferry_engine::DriftItem::TotalDiffers { .. } => "total",
+            ferry_engine::DriftItem::NotCancelledInErp { .. } => "not cancelled",
+            ferry_engine::DriftItem::Duplicated { .. } => "duplicated",
+        })
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec!["missing", "not cancelled", "total"], "{:?}", report[0].drift);
+    let alerts = s.engine.notifications(5).expect("alerts");
+    assert_eq!(alerts[0].title, "3 differences between Demo shop (Shopify) and Demo ERP (ERPNext)");
+
+    // A sync fixes what Ferry owns; the hand-edited total stays reported.
+    s.engine.sync_until_idle().await.expect("sync");
+    let after = s.engine.reconcile(from, today).await.expect("reconcile");
+    assert_eq!(after[0].drift.len(), 1, "{:?}", after[0].drift);
+    assert!(matches!(after[0].drift[0], ferry_engine::DriftItem::TotalDiffers { .. }));
+    assert!(s.engine.reconcile(today, from).await.is_err(), "a backwards range is refused with a reason");
+}

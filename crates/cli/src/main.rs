@@ -61,6 +61,11 @@ enum Command {
         #[arg(long)]
         hours: u32,
     },
+    /// Compare the store's orders of the last N days with the ERP; exits 1 when they differ.
+    Reconcile {
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
     /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
     Status {
         #[arg(long)]
@@ -107,5 +112,6 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Status { json } => status::status(&data_dir, json),
         Command::Replay { id, all } => status::replay(&data_dir, id, all),
         Command::Rescan { hours } => status::rescan(&data_dir, hours),
+        Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
     }
 }

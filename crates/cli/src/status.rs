@@ -119,3 +119,32 @@ pub async fn dry_run(data_dir: &Path) -> Result<ExitCode> {
     println!("dry run: {create} to write, {link} to link, {skip} to skip; nothing was written");
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn reconcile(data_dir: &Path, days: u32) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    let to = Utc::now().date_naive();
+    let from = to - chrono::Duration::days(i64::from(days.max(1)) - 1);
+    let reports = engine.reconcile(from, to).await?;
+    if reports.is_empty() {
+        println!("No orders flow is switched on in {}: nothing to compare.", data_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut differences = 0;
+    for r in &reports {
+        println!(
+            "{} → {}, {} to {}: {} store orders, {} ERP documents, {} differences",
+            r.store_id,
+            r.erp_id,
+            r.from,
+            r.to,
+            r.store_orders,
+            r.erp_documents,
+            r.drift.len()
+        );
+        for d in &r.drift {
+            println!("  {}", d.describe(&r.erp_id));
+        }
+        differences += r.drift.len();
+    }
+    Ok(if differences == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

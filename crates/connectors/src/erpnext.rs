@@ -16,9 +16,9 @@ use crate::settings::{validate_base_url, SettingsError};
 use crate::traits::Erp;
 use crate::Result;
 use async_trait::async_trait;
-use chrono::{DateTime, Duration as Days, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration as Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use ferry_domain::{ConnectorError, ErpOrderRef, FieldError, Order};
+use ferry_domain::{ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -238,6 +238,49 @@ impl Erp for ErpNext {
         }
         let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
         Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone(), cancelled: false })
+    }
+
+    async fn orders_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErpOrderSummary>> {
+        const PAGE: u32 = 500;
+        let filters = json!([["transaction_date", ">=", from.to_string()], ["transaction_date", "<=", to.to_string()]]);
+        let fields = json!(["name", self.ref_field, "grand_total", "currency", "docstatus"]);
+        let mut out = Vec::new();
+        let mut start = 0u32;
+        loop {
+            let query = [
+                ("filters", filters.to_string()),
+                ("fields", fields.to_string()),
+                ("order_by", "creation asc".to_owned()),
+                ("limit_start", start.to_string()),
+                ("limit_page_length", PAGE.to_string()),
+            ];
+            let rows = match self.call(Method::GET, &self.resource_url("Sales Order"), &query, None).await? {
+                Value::Array(rows) => rows,
+                other => return Err(ConnectorError::Protocol(format!("ERPNext Sales Order list is not an array: {}", kind(&other)))),
+            };
+            for r in &rows {
+                let name = string_field(r, "name", "Sales Order")?;
+                // Frappe sends currency fields as numbers; the emulator as text. Both are exact here.
+                let amount = match r.get("grand_total") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => return Err(ConnectorError::Protocol(format!("ERPNext {name} has no grand_total"))),
+                };
+                let currency = r.get("currency").and_then(Value::as_str).unwrap_or_default();
+                let total = Money::parse(&amount, currency)
+                    .map_err(|e| ConnectorError::Protocol(format!("ERPNext {name}: grand_total: {e}")))?;
+                out.push(ErpOrderSummary {
+                    id: name,
+                    external_ref: r.get(self.ref_field.as_str()).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned),
+                    total,
+                    cancelled: r.get("docstatus").and_then(Value::as_i64) == Some(2),
+                });
+            }
+            if rows.len() < PAGE as usize {
+                return Ok(out);
+            }
+            start += PAGE;
+        }
     }
 
     async fn cancel_order(&self, id: &str) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use ferry_domain::{ErpOrderRef, Order, Shipment, TrackingEvent};
+use chrono::{DateTime, NaiveDate, Utc};
+use ferry_domain::{ErpOrderRef, ErpOrderSummary, Order, Shipment, TrackingEvent};
 
 /// One page of results and the token for the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,10 @@ pub trait Erp: Send + Sync {
 
     /// Cancels the document `id` (found with `find_order`).
     async fn cancel_order(&self, id: &str) -> Result<()>;
+
+    /// Every order document dated `from` to `to` (inclusive, the ERP's own
+    /// dates), for reconciliation.
+    async fn orders_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErpOrderSummary>>;
 }
 
 /// A courier: books parcels and tracks them.

@@ -23,9 +23,21 @@ pub enum AlertKind {
     CourierException,
     /// No successful poll for too long.
     NoRecentSuccess,
+    /// Reconciliation found the store and the ERP disagree.
+    Drift,
 }
 
 impl AlertKind {
+    pub const ALL: [AlertKind; 7] = [
+        Self::RunFailed,
+        Self::AuthFailed,
+        Self::DeadLetter,
+        Self::NewConflict,
+        Self::CourierException,
+        Self::NoRecentSuccess,
+        Self::Drift,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RunFailed => "run_failed",
@@ -34,12 +46,12 @@ impl AlertKind {
             Self::NewConflict => "new_conflict",
             Self::CourierException => "courier_exception",
             Self::NoRecentSuccess => "no_recent_success",
+            Self::Drift => "drift",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::RunFailed, Self::AuthFailed, Self::DeadLetter, Self::NewConflict, Self::CourierException, Self::NoRecentSuccess]
-            .into_iter()
+        Self::ALL.into_iter()
             .find(|k| k.as_str() == s)
     }
 }
@@ -142,7 +154,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_as_text() {
-        for k in [AlertKind::RunFailed, AlertKind::AuthFailed, AlertKind::DeadLetter, AlertKind::NewConflict, AlertKind::CourierException, AlertKind::NoRecentSuccess] {
+        for k in AlertKind::ALL {
             assert_eq!(AlertKind::parse(k.as_str()), Some(k));
         }
     }

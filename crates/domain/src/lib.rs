@@ -10,6 +10,7 @@ pub mod merge;
 pub mod model;
 pub mod money;
 pub mod plan;
+pub mod reconcile;
 
 pub use alert::{AlertKind, AlertPolicy, Delivery, PastAlert};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -19,3 +20,4 @@ pub use merge::{merge, FieldConflict, Merge, Record, Resolution};
 pub use model::*;
 pub use money::{Currency, Money, MoneyError};
 pub use plan::{plan_orders, OrderDecision, PlannedOrder};
+pub use reconcile::{reconcile, DriftItem, ErpOrderSummary};

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use crate::scheduler::Schedule;
-pub use ferry_domain::{AlertKind, Delivery};
+pub use ferry_domain::{AlertKind, Delivery, DriftItem};
 pub use ferry_journal::OutboxCounts;
 
 /// An error a caller can act on: a stable `code` and a message for people.
@@ -293,6 +293,19 @@ pub struct PreviewLine {
     pub action: PreviewAction,
 }
 
+/// What a reconciliation found for one store → ERP pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    pub store_id: String,
+    pub erp_id: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub store_orders: usize,
+    pub erp_documents: usize,
+    pub drift: Vec<ferry_domain::DriftItem>,
+}
+
 /// What a one-shot sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -480,6 +493,18 @@ impl Engine {
             lines.extend(crate::flows::preview_orders(&self.inner, &source, &target).await?);
         }
         Ok(lines)
+    }
+
+    /// Compares the store's orders created from `from` to `to` (UTC dates,
+    /// inclusive) with the ERP's documents, for every enabled orders flow.
+    /// Differences are journaled and raise an alert.
+    pub async fn reconcile(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> ApiResult<Vec<ReconcileReport>> {
+        let mut reports = Vec::new();
+        for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled && f.flow == "orders") {
+            let (source, target) = crate::flows::ends(&self.inner, &flow)?;
+            reports.push(crate::flows::reconcile_orders(&self.inner, &source, &target, from, to).await?);
+        }
+        Ok(reports)
     }
 
     /// Starts the scheduler (replacing a running one). Must be called from

@@ -101,6 +101,18 @@ impl ErpNextSim {
             .collect()
     }
 
+    /// Sets a field on a document, as a person editing it in the ERP would.
+    pub fn set_field(&self, doctype: &str, name: &str, field: &str, value: Value) -> bool {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(doc) = docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name))) else {
+            return false;
+        };
+        doc.insert(field.to_owned(), value);
+        doc.insert("modified".into(), json!(modified));
+        true
+    }
+
     /// Adds an Item (a person fixing a missing item code).
     pub fn add_item(&self, code: &str, name: &str) {
         let modified = self.now_local();
@@ -192,9 +204,17 @@ fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> 
         // Frappe compares loosely: the number 1 equals the text "1".
         let equal = actual == *value
             || (actual.is_number() && value.as_str().is_some_and(|v| v.parse::<f64>().ok() == actual.as_f64()));
+        let order = || match (&actual, value) {
+            (Value::String(a), Value::String(b)) => Some(a.as_str().cmp(b.as_str())),
+            (a, b) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        };
         let ok = match op.as_str() {
             Some("=") => equal,
             Some("!=") => !equal,
+            Some(">=") => order().is_some_and(|o| o.is_ge()),
+            Some("<=") => order().is_some_and(|o| o.is_le()),
+            Some(">") => order().is_some_and(|o| o.is_gt()),
+            Some("<") => order().is_some_and(|o| o.is_lt()),
             Some(other) => return Err(format!("operator {other:?} is not supported by the emulator")),
             None => return Err("operator must be text".into()),
         };
@@ -251,8 +271,10 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
             Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
         }
     }
-    // Frappe's default order is `modified desc`.
-    out.reverse();
+    // Frappe's default order is `modified desc`; `creation asc` is honoured.
+    if q.get("order_by").map(String::as_str) != Some("creation asc") {
+        out.reverse();
+    }
     let page: Vec<Value> = out
         .into_iter()
         .skip(start)

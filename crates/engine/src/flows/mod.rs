@@ -4,8 +4,10 @@
 mod orders;
 mod outbox;
 mod preview;
+mod reconcile;
 
 pub(crate) use preview::preview_orders;
+pub(crate) use reconcile::reconcile_orders;
 
 use crate::api::{ApiError, ApiResult, Inner, SyncReport};
 use crate::secrets::SecretSource;
