@@ -13,12 +13,14 @@
 
 use crate::http;
 use crate::settings::{validate_base_url, SettingsError};
-use crate::traits::Erp;
+use crate::traits::{Erp, Page};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use ferry_domain::{ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order};
+use ferry_domain::{ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order, StockLevel, StockReading};
+use rust_decimal::Decimal;
+use std::str::FromStr;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -238,6 +240,54 @@ impl Erp for ErpNext {
         }
         let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
         Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone(), cancelled: false })
+    }
+
+    async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>> {
+        const PAGE: usize = 500;
+        let start: usize = match after {
+            Some(a) => a.parse().map_err(|_| ConnectorError::Protocol(format!("bad ERPNext page token {a:?}")))?,
+            None => 0,
+        };
+        // `modified` is site-local: the filter is written in the site's time too.
+        let filters = match since {
+            Some(t) => json!([["modified", ">=", t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()]]),
+            None => json!([]),
+        };
+        let query = [
+            ("filters", filters.to_string()),
+            ("fields", json!(["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "modified"]).to_string()),
+            ("order_by", "modified asc".to_owned()),
+            ("limit_start", start.to_string()),
+            ("limit_page_length", PAGE.to_string()),
+        ];
+        let rows = match self.call(Method::GET, &self.resource_url("Bin"), &query, None).await? {
+            Value::Array(rows) => rows,
+            other => return Err(ConnectorError::Protocol(format!("ERPNext Bin list is not an array: {}", kind(&other)))),
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let name = string_field(r, "name", "Bin")?;
+            let qty = |field: &str| -> Result<Decimal> {
+                match r.get(field) {
+                    Some(Value::Number(n)) => Decimal::from_str(&n.to_string()).ok(),
+                    Some(Value::String(s)) => Decimal::from_str(s).ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| ConnectorError::Protocol(format!("ERPNext Bin {name}: {field} is not a number")))
+            };
+            items.push(StockReading {
+                level: StockLevel {
+                    sku: string_field(r, "item_code", "Bin")?,
+                    location: string_field(r, "warehouse", "Bin")?,
+                    on_hand: qty("actual_qty")?,
+                    reserved: qty("reserved_qty")?,
+                },
+                updated_at: self.site_time(&string_field(r, "modified", "Bin")?)?,
+                id: name,
+            });
+        }
+        let next = (rows.len() == PAGE).then(|| (start + PAGE).to_string());
+        Ok(Page { items, next })
     }
 
     async fn orders_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErpOrderSummary>> {

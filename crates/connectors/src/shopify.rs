@@ -13,7 +13,7 @@ use crate::traits::{Page, Store};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use ferry_domain::{Address, Charge, ConnectorError, Customer, Money, Order, OrderLine, OrderStatus};
+use ferry_domain::{Address, Charge, ConnectorError, Customer, FieldError, Money, Order, OrderLine, OrderStatus};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use serde::Deserialize;
@@ -24,6 +24,20 @@ pub const DEFAULT_API_VERSION: &str = "2025-07";
 /// Shopify's maximum for `first`.
 pub const MAX_PAGE: u32 = 250;
 const SYSTEM: &str = "Shopify";
+
+pub const VARIANTS_QUERY: &str = r#"query Variants($first: Int!, $after: String) {
+  productVariants(first: $first, after: $after) {
+    edges { cursor node { id sku inventoryItem { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+pub const SET_QUANTITIES: &str = r#"mutation SetAvailable($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { createdAt reason changes { name delta quantityAfterChange } }
+    userErrors { field message code }
+  }
+}"#;
 
 pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -50,6 +64,7 @@ pub struct Shopify {
     client: reqwest::Client,
     /// The bucket as Shopify last reported it, to pace the next call.
     throttle: Mutex<Option<ThrottleStatus>>,
+    inventory_items: Mutex<Option<std::collections::HashMap<String, String>>>,
 }
 
 impl Shopify {
@@ -73,7 +88,40 @@ impl Shopify {
         }
         let endpoint = format!("{}/admin/api/{version}/graphql.json", base.as_str().trim_end_matches('/'));
         let client = http::client(http::timeout_setting(settings)?);
-        Ok(Self { endpoint, token: token.trim().to_owned(), page_size, client, throttle: Mutex::new(None) })
+        Ok(Self {
+            endpoint,
+            token: token.trim().to_owned(),
+            page_size,
+            client,
+            throttle: Mutex::new(None),
+            inventory_items: Mutex::new(None),
+        })
+    }
+
+    /// SKU → inventory item id, loaded once from `productVariants`
+    /// (reloaded when a SKU is not found, in case it was just added).
+    async fn inventory_item(&self, sku: &str) -> Result<Option<String>> {
+        if let Some(id) = self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned()) {
+            return Ok(Some(id));
+        }
+        let mut map = std::collections::HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let variables = serde_json::json!({ "first": MAX_PAGE, "after": after });
+            let data: VariantsData = self.post(VARIANTS_QUERY, variables, f64::from(MAX_PAGE) + 2.0).await?.into_data()?;
+            for e in data.product_variants.edges {
+                if let Some(s) = e.node.sku.filter(|s| !s.is_empty()) {
+                    map.insert(s, e.node.inventory_item.id);
+                }
+            }
+            match (data.product_variants.page_info.has_next_page, data.product_variants.page_info.end_cursor) {
+                (true, Some(c)) => after = Some(c),
+                _ => break,
+            }
+        }
+        let found = map.get(sku).cloned();
+        *self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()) = Some(map);
+        Ok(found)
     }
 
     /// How long to wait so the bucket holds `cost` points again.
@@ -87,8 +135,7 @@ impl Shopify {
         }
     }
 
-    async fn post(&self, variables: serde_json::Value) -> Result<GraphQlResponse<OrdersData>> {
-        let expected_cost = f64::from(self.page_size) * 1.5 + 2.0;
+    async fn post<T: serde::de::DeserializeOwned>(&self, query: &str, variables: serde_json::Value, expected_cost: f64) -> Result<GraphQlResponse<T>> {
         let wait = self.pacing_delay(expected_cost);
         if !wait.is_zero() {
             tracing::debug!(?wait, "pacing to stay under Shopify's query-cost bucket");
@@ -98,7 +145,7 @@ impl Shopify {
             .client
             .post(&self.endpoint)
             .header("X-Shopify-Access-Token", &self.token)
-            .json(&serde_json::json!({ "query": ORDERS_QUERY, "variables": variables }))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
             .send()
             .await
             .map_err(|e| http::transport_error(SYSTEM, &e))?;
@@ -116,7 +163,7 @@ impl Shopify {
         if !status.is_success() {
             return Err(ConnectorError::Protocol(format!("Shopify answered {status}: {}", error_text(&body))));
         }
-        let parsed: GraphQlResponse<OrdersData> = http::parse_json(SYSTEM, "an orders response", &body)?;
+        let parsed: GraphQlResponse<T> = http::parse_json(SYSTEM, "an answer", &body)?;
         if let Some(cost) = &parsed.extensions.as_ref().and_then(|e| e.cost.clone()) {
             *self.throttle.lock().unwrap_or_else(|e| e.into_inner()) = Some(cost.throttle_status.clone());
         }
@@ -143,7 +190,8 @@ fn error_text(body: &[u8]) -> String {
 impl Store for Shopify {
     async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>> {
         let query = since.map(|s| format!("updated_at:>='{}'", s.to_rfc3339_opts(SecondsFormat::Secs, true)));
-        let resp = self.post(serde_json::json!({ "first": self.page_size, "after": after, "query": query })).await?;
+        let variables = serde_json::json!({ "first": self.page_size, "after": after, "query": query });
+        let resp: GraphQlResponse<OrdersData> = self.post(ORDERS_QUERY, variables, f64::from(self.page_size) * 1.5 + 2.0).await?;
         let data = resp.into_data()?;
         let orders = data
             .orders
@@ -160,6 +208,74 @@ impl Store for Shopify {
         };
         Ok(Page { items: orders, next })
     }
+
+    async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()> {
+        let Some(item) = self.inventory_item(sku).await? else {
+            return Err(ConnectorError::Rejected {
+                message: format!("SKU {sku} is not on any product variant in Shopify; add it there or map it to another SKU"),
+                fields: vec![FieldError { field: "sku".into(), message: "unknown".into() }],
+            });
+        };
+        let input = serde_json::json!({ "input": {
+            "name": "available",
+            "reason": "correction",
+            "ignoreCompareQuantity": true,
+            "quantities": [{ "inventoryItemId": item, "locationId": location, "quantity": quantity }],
+        }});
+        let data: SetQuantitiesData = self.post(SET_QUANTITIES, input, 10.0).await?.into_data()?;
+        let errors = data.inventory_set_quantities.user_errors;
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(ConnectorError::Rejected {
+            message: format!(
+                "Shopify refused the stock of {sku}: {}",
+                errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+            ),
+            fields: errors
+                .into_iter()
+                .map(|e| FieldError { field: e.field.unwrap_or_default().join("."), message: e.message })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariantsData {
+    pub product_variants: Connection<VariantNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariantNode {
+    pub sku: Option<String>,
+    pub inventory_item: IdOnly,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdOnly {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetQuantitiesData {
+    pub inventory_set_quantities: SetQuantitiesPayload,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetQuantitiesPayload {
+    #[serde(default)]
+    pub user_errors: Vec<UserError>,
+}
+
+/// A mutation's `userErrors` entry: the data was refused.
+#[derive(Debug, Deserialize)]
+pub struct UserError {
+    pub field: Option<Vec<String>>,
+    pub message: String,
 }
 
 // ---- wire types (the documented response shape) ----

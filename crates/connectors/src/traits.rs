@@ -3,7 +3,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use ferry_domain::{ErpOrderRef, ErpOrderSummary, Order, Shipment, TrackingEvent};
+use ferry_domain::{ErpOrderRef, ErpOrderSummary, Order, Shipment, StockReading, TrackingEvent};
 
 /// One page of results and the token for the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,10 @@ pub trait Store: Send + Sync {
     /// Orders updated at or after `since` (all when `None`), oldest change
     /// first; `after` is the previous page's `next`.
     async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>>;
+
+    /// Sets the quantity available for sale of `sku` at `location` (the
+    /// store's location id). Setting (not adjusting) makes a retry harmless.
+    async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()>;
 }
 
 /// An ERP or accounting system: where orders go.
@@ -34,6 +38,10 @@ pub trait Erp: Send + Sync {
 
     /// Cancels the document `id` (found with `find_order`).
     async fn cancel_order(&self, id: &str) -> Result<()>;
+
+    /// Stock records changed at or after `since` (all when `None`), oldest
+    /// change first; `after` is the previous page's `next`.
+    async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>>;
 
     /// Every order document dated `from` to `to` (inclusive, the ERP's own
     /// dates), for reconciliation.

@@ -199,6 +199,15 @@ impl StockLevel {
     }
 }
 
+/// A stock level as read from the ERP, with when it last changed there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockReading {
+    /// The ERP's id for this record (e.g. the Bin's name).
+    pub id: String,
+    pub level: StockLevel,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A parcel booked with a courier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {

@@ -35,6 +35,8 @@ pub const REF_FIELD: &str = "shopify_order_id";
 /// The seeded chart of accounts' heads for shipping and VAT charges.
 pub const SHIPPING_ACCOUNT: &str = "Freight and Forwarding Charges - DS";
 pub const VAT_ACCOUNT: &str = "VAT - DS";
+/// The seeded warehouse holding all stock.
+pub const WAREHOUSE: &str = "Stores - DS";
 
 /// The site's documents by doctype, in creation order.
 pub struct ErpNextSim {
@@ -64,6 +66,22 @@ impl ErpNextSim {
             [SHIPPING_ACCOUNT, VAT_ACCOUNT]
                 .iter()
                 .map(|a| obj(json!({ "name": a, "account_name": a, "company": "Demo Shop", "is_group": 0, "modified": modified })))
+                .collect(),
+        );
+        docs.insert("Warehouse".into(), vec![obj(json!({ "name": WAREHOUSE, "warehouse_name": "Stores", "company": "Demo Shop", "modified": modified }))]);
+        // Stock per item: on hand and reserved by open orders (Bin, as ERPNext keeps it).
+        let mut rng = crate::seed::Rng::new(opts.seed ^ 0xB1B1);
+        docs.insert(
+            "Bin".into(),
+            catalog
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let actual = rng.below(40) as i64;
+                    let reserved = rng.below(6) as i64;
+                    obj(json!({ "name": format!("BIN-{:05}", i + 1), "item_code": p.sku, "warehouse": WAREHOUSE,
+                        "actual_qty": actual, "reserved_qty": reserved, "projected_qty": actual - reserved, "modified": modified }))
+                })
                 .collect(),
         );
         for doctype in ["Customer", "Sales Order"] {
@@ -97,6 +115,33 @@ impl ErpNextSim {
             .filter_map(|d| {
                 let r = d.get(REF_FIELD)?.as_str()?.to_owned();
                 Some((r, d.get("grand_total")?.as_str()?.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Sets on-hand and reserved stock of an item (goods received, orders reserved).
+    pub fn set_stock(&self, item_code: &str, actual: i64, reserved: i64) -> bool {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(bin) = docs.get_mut("Bin").and_then(|l| l.iter_mut().find(|d| d.get("item_code").and_then(Value::as_str) == Some(item_code))) else {
+            return false;
+        };
+        bin.insert("actual_qty".into(), json!(actual));
+        bin.insert("reserved_qty".into(), json!(reserved));
+        bin.insert("projected_qty".into(), json!(actual - reserved));
+        bin.insert("modified".into(), json!(modified));
+        true
+    }
+
+    /// (item code, available = on hand − reserved, at least 0) per Bin.
+    pub fn available_stock(&self) -> Vec<(String, i64)> {
+        self.documents("Bin")
+            .iter()
+            .filter_map(|b| {
+                let code = b.get("item_code")?.as_str()?.to_owned();
+                let actual = b.get("actual_qty")?.as_i64()?;
+                let reserved = b.get("reserved_qty")?.as_i64()?;
+                Some((code, (actual - reserved).max(0)))
             })
             .collect()
     }
@@ -272,8 +317,13 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
         }
     }
     // Frappe's default order is `modified desc`; `creation asc` is honoured.
-    if q.get("order_by").map(String::as_str) != Some("creation asc") {
-        out.reverse();
+    match q.get("order_by").map(String::as_str) {
+        Some("creation asc") => {}
+        Some("modified asc") => out.sort_by(|a, b| {
+            let m = |d: &Map<String, Value>| d.get("modified").and_then(Value::as_str).unwrap_or_default().to_owned();
+            m(a).cmp(&m(b))
+        }),
+        _ => out.reverse(),
     }
     let page: Vec<Value> = out
         .into_iter()

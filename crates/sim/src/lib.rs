@@ -57,6 +57,9 @@ pub struct SimStats {
     pub not_cancelled: usize,
     /// Sales Orders whose grand total differs from the store order's total.
     pub total_mismatches: usize,
+    /// SKUs whose available stock in the store differs from the ERP's
+    /// on hand − reserved.
+    pub stock_mismatches: usize,
 }
 
 impl Sim {
@@ -108,6 +111,12 @@ impl Sim {
             missing,
             not_cancelled,
             total_mismatches,
+            stock_mismatches: self
+                .erpnext
+                .available_stock()
+                .iter()
+                .filter(|(sku, available)| self.shopify.available(sku) != Some(*available))
+                .count(),
         }
     }
 }

@@ -41,8 +41,25 @@ struct Bucket {
     at: Instant,
 }
 
+/// The store's one location (the demo maps the ERP's warehouse to it).
+pub const LOCATION_ID: &str = "gid://shopify/Location/1";
+
+struct StoreVariant {
+    sku: String,
+    title: String,
+    item_id: u64,
+}
+
+#[derive(Default)]
+struct Inventory {
+    variants: Vec<StoreVariant>,
+    /// Available quantity per inventory item at LOCATION_ID.
+    available: std::collections::HashMap<u64, i64>,
+}
+
 /// The store's state.
 pub struct ShopifySim {
+    inventory: Mutex<Inventory>,
     token: String,
     orders: Mutex<Vec<StoredOrder>>,
     catalog: Vec<SeedProduct>,
@@ -106,7 +123,13 @@ impl ShopifySim {
     pub(crate) fn seeded(opts: &SimOptions, catalog: &[SeedProduct]) -> Self {
         let seeded = seed::orders(opts.seed, opts.orders, 1001, opts.now, catalog);
         let orders = seeded.iter().enumerate().map(|(i, o)| render(o, FIRST_ID + i as u64)).collect();
+        let variants = catalog
+            .iter()
+            .enumerate()
+            .map(|(i, p)| StoreVariant { sku: p.sku.clone(), title: p.title.clone(), item_id: 44_000_000 + i as u64 })
+            .collect();
         Self {
+            inventory: Mutex::new(Inventory { variants, available: Default::default() }),
             token: crate::DEMO_SHOPIFY_TOKEN.to_owned(),
             orders: Mutex::new(orders),
             catalog: catalog.to_vec(),
@@ -164,6 +187,13 @@ impl ShopifySim {
     pub fn cancelled_ids(&self) -> Vec<String> {
         let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         orders.iter().filter(|o| !o.node["cancelledAt"].is_null()).filter_map(|o| o.node["id"].as_str().map(str::to_owned)).collect()
+    }
+
+    /// The available quantity of `sku` at the store's location (`None`: never set).
+    pub fn available(&self, sku: &str) -> Option<i64> {
+        let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        let item = inventory.variants.iter().find(|v| v.sku == sku)?.item_id;
+        inventory.available.get(&item).copied()
     }
 
     /// (GraphQL id, total) of every order.
@@ -275,24 +305,57 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
         return (StatusCode::BAD_REQUEST, Json(json!({ "errors": "Bad Request: body is not JSON" }))).into_response();
     };
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
-    if !query.contains("orders(") {
-        return user_error("The Ferry emulator implements only the `orders` query");
-    }
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
-    let first = match vars.get("first").and_then(Value::as_u64) {
-        Some(n @ 1..=250) => n as usize,
-        Some(_) => return user_error("The `first` argument must be between 1 and 250"),
-        None => return user_error("Variable $first of required type Int! was not provided."),
+    let result = if query.contains("inventorySetQuantities") {
+        set_quantities(shop, &vars)
+    } else if query.contains("productVariants(") {
+        variants(shop, &vars)
+    } else if query.contains("orders(") {
+        orders(shop, &vars)
+    } else {
+        return user_error("The Ferry emulator implements the orders and productVariants queries and inventorySetQuantities");
     };
-    let since = match vars.get("query").and_then(Value::as_str).map(parse_updated_since).transpose() {
-        Ok(s) => s.flatten(),
-        Err(e) => return user_error(&e),
+    let body = match result {
+        Ok(body) => body.to_string(),
+        Err(response) => return response,
     };
+    if shop.faults.take_malformed() {
+        // A proxy cut the body short.
+        let cut = body.len() / 2;
+        return (StatusCode::OK, [("Content-Type", "application/json")], body[..cut].to_owned()).into_response();
+    }
+    (StatusCode::OK, [("Content-Type", "application/json")], body).into_response()
+}
+
+/// `first` between 1 and 250, as Shopify requires.
+fn first_arg(vars: &Value) -> Result<usize, Response> {
+    match vars.get("first").and_then(Value::as_u64) {
+        Some(n @ 1..=250) => Ok(n as usize),
+        Some(_) => Err(user_error("The `first` argument must be between 1 and 250")),
+        None => Err(user_error("Variable $first of required type Int! was not provided.")),
+    }
+}
+
+/// Charges the bucket, or answers THROTTLED; returns `extensions`.
+fn charge(shop: &ShopifySim, requested: f64, actual: f64) -> Result<Value, Response> {
+    match shop.spend(requested, actual) {
+        Ok(available) => Ok(cost(requested, Some(actual), available)),
+        Err(available) => {
+            shop.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(Json(json!({
+                "errors": [{ "message": "Throttled", "extensions": { "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits" } }],
+                "extensions": cost(requested, None, available)
+            }))
+            .into_response())
+        }
+    }
+}
+
+fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
+    let first = first_arg(vars)?;
+    let since = vars.get("query").and_then(Value::as_str).map(parse_updated_since).transpose().map_err(|e| user_error(&e))?.flatten();
     let after = match vars.get("after").and_then(Value::as_str) {
-        Some(c) => match decode_cursor(c) {
-            Some(pos) => Some(pos),
-            None => return user_error("Invalid cursor for current pagination sort."),
-        },
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| user_error("Invalid cursor for current pagination sort."))?),
         None => None,
     };
     // Cost: the connection plus its nested line items, as Shopify estimates it.
@@ -310,31 +373,79 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     matching.sort_by_key(|o| (o.updated_at, o.id));
     let has_next = matching.len() > first;
     matching.truncate(first);
-    let actual = 2.0 + matching.len() as f64 * 1.5;
-    let available = match shop.spend(requested, actual) {
-        Ok(a) => a,
-        Err(a) => {
-            shop.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Json(json!({
-                "errors": [{ "message": "Throttled", "extensions": { "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits" } }],
-                "extensions": cost(requested, None, a)
-            }))
-            .into_response();
-        }
-    };
+    let extensions = charge(shop, requested, 2.0 + matching.len() as f64 * 1.5)?;
     let edges: Vec<Value> = matching.iter().map(|o| json!({ "cursor": encode_cursor(o), "node": o.node })).collect();
     let end_cursor = matching.last().map(|o| encode_cursor(o));
-    let body = json!({
+    Ok(json!({
         "data": { "orders": { "edges": edges, "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor } } },
-        "extensions": cost(requested, Some(actual), available)
-    })
-    .to_string();
-    if shop.faults.take_malformed() {
-        // A proxy cut the body short.
-        let cut = body.len() / 2;
-        return (StatusCode::OK, [("Content-Type", "application/json")], body[..cut].to_owned()).into_response();
+        "extensions": extensions
+    }))
+}
+
+fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
+    let first = first_arg(vars)?;
+    let start = match vars.get("after").and_then(Value::as_str) {
+        Some(c) => c.parse::<usize>().map_err(|_| user_error("Invalid cursor for current pagination sort."))?,
+        None => 0,
+    };
+    let extensions = charge(shop, 2.0 + first as f64, 2.0 + first as f64)?;
+    let inventory = shop.inventory.lock().unwrap_or_else(|e| e.into_inner());
+    let page: Vec<Value> = inventory
+        .variants
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(first)
+        .map(|(i, v)| json!({ "cursor": (i + 1).to_string(), "node": {
+            "id": format!("gid://shopify/ProductVariant/{}", v.item_id - 1000), "sku": v.sku, "title": v.title,
+            "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
+        }}))
+        .collect();
+    let end = start + page.len();
+    Ok(json!({
+        "data": { "productVariants": { "edges": page, "pageInfo": { "hasNextPage": end < inventory.variants.len(), "endCursor": end.to_string() } } },
+        "extensions": extensions
+    }))
+}
+
+/// `inventorySetQuantities(input: {name: "available", reason, ignoreCompareQuantity, quantities})`.
+fn set_quantities(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
+    let input = vars.get("input").cloned().unwrap_or_default();
+    let extensions = charge(shop, 10.0, 10.0)?;
+    let mut user_errors = Vec::new();
+    if input.get("name").and_then(Value::as_str) != Some("available") {
+        user_errors.push(json!({ "field": ["input", "name"], "message": "Only the available quantity can be set.", "code": "INVALID_NAME" }));
     }
-    (StatusCode::OK, [("Content-Type", "application/json")], body).into_response()
+    let quantities = input.get("quantities").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut inventory = shop.inventory.lock().unwrap_or_else(|e| e.into_inner());
+    let mut changes = Vec::new();
+    let mut updates = Vec::new();
+    for (i, q) in quantities.iter().enumerate() {
+        let item = q.get("inventoryItemId").and_then(Value::as_str).and_then(|g| g.strip_prefix("gid://shopify/InventoryItem/")).and_then(|n| n.parse::<u64>().ok());
+        let location = q.get("locationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let quantity = q.get("quantity").and_then(Value::as_i64);
+        match (item.filter(|id| inventory.variants.iter().any(|v| v.item_id == *id)), quantity) {
+            (None, _) => user_errors.push(json!({ "field": ["input", "quantities", i.to_string(), "inventoryItemId"], "message": "The specified inventory item could not be found.", "code": "INVALID_INVENTORY_ITEM" })),
+            (_, None) => user_errors.push(json!({ "field": ["input", "quantities", i.to_string(), "quantity"], "message": "Quantity is required.", "code": "INVALID_QUANTITY" })),
+            _ if location != LOCATION_ID => user_errors.push(json!({ "field": ["input", "quantities", i.to_string(), "locationId"], "message": "The specified location could not be found.", "code": "INVALID_LOCATION" })),
+            (Some(id), Some(qty)) => updates.push((id, qty)),
+        }
+    }
+    if user_errors.is_empty() {
+        for (id, qty) in updates {
+            let before = inventory.available.insert(id, qty).unwrap_or(0);
+            changes.push(json!({ "name": "available", "delta": qty - before, "quantityAfterChange": qty }));
+        }
+    }
+    let group = if user_errors.is_empty() {
+        json!({ "createdAt": ts(Utc::now()), "reason": input.get("reason"), "changes": changes })
+    } else {
+        Value::Null
+    };
+    Ok(json!({
+        "data": { "inventorySetQuantities": { "inventoryAdjustmentGroup": group, "userErrors": user_errors } },
+        "extensions": extensions
+    }))
 }
 
 #[cfg(test)]

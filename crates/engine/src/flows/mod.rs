@@ -1,6 +1,7 @@
 //! Flows: one job per (flow, source, target). Each run plans, then applies
 //! through the outbox.
 
+mod apply;
 mod orders;
 mod outbox;
 mod preview;

@@ -1,12 +1,13 @@
-//! The outbox worker for orders: posts each queued order to the ERP, always
-//! looking it up by our external reference first, so that a row left in
-//! flight by a crash (or a lost response) is never posted twice.
+//! The outbox worker: executes the queued writes for one target system
+//! with bounded concurrency. Every operation is safe to repeat (see
+//! `apply`), so a row left in flight by a crash, or retried after a lost
+//! answer, never duplicates anything.
 
-use super::{erp_for, pause_for_auth, pause_unbuildable, RunMode};
+use super::apply::{apply, label, target_for, wording, Target};
+use super::{pause_for_auth, pause_unbuildable, RunMode};
 use crate::api::{ApiResult, Inner};
-use ferry_connectors::Erp;
 use ferry_domain::error::backoff;
-use ferry_domain::{AlertKind, ConnectorError, Disposition, Order};
+use ferry_domain::{AlertKind, ConnectorError, Disposition};
 use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
 use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
@@ -19,13 +20,7 @@ const OUTAGE_STREAK: u32 = 10;
 /// later is left to the next run.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 
-enum Applied {
-    Created(String),
-    Found(String),
-    Cancelled(String),
-}
-
-/// Executes due writes to `erp`. Returns (written, dead-lettered).
+/// Executes due writes to `erp` (any target system). Returns (written, dead-lettered).
 pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> ApiResult<(u64, u64)> {
     let now = inner.now();
     if inner.journal.due_writes(&erp.id, now, 1)?.is_empty() && mode == RunMode::Scheduled {
@@ -34,12 +29,12 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     // One drain per target at a time, whichever flow or caller started it.
     let lock = inner.exclusive(&format!("write:{}", erp.id));
     let _guard = lock.lock().await;
-    let run_id = inner.journal.start_run(&erp.id, "orders", now)?;
+    let run_id = inner.journal.start_run(&erp.id, "writes", now)?;
     inner.live.update(&erp.id, |l| l.syncing = true);
     inner.changed();
     let result = drain_rows(inner, erp, mode, run_id).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
-    let Drained { written, failed, first_error, stop, outage } = match result {
+    let Drained { written, failed, first_error, first_entity, stop, outage } = match result {
         Ok(v) => v,
         Err(e) => {
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.message), inner.now())?;
@@ -65,9 +60,10 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     };
     inner.journal.finish_run(run_id, outcome, message.as_deref(), inner.now())?;
     if failed > 0 {
+        let (one, many, verb) = wording(&first_entity);
         let title = match failed {
-            1 => format!("1 order could not be posted to {}", erp.name),
-            n => format!("{n} orders could not be posted to {}", erp.name),
+            1 => format!("1 {one} could not be {verb} {}", erp.name),
+            n => format!("{n} {many} could not be {verb} {}", erp.name),
         };
         let body = format!(
             "{} Fix the cause, then replay them from the Outbox.",
@@ -85,6 +81,7 @@ struct Drained {
     written: u64,
     failed: u64,
     first_error: Option<String>,
+    first_entity: String,
     /// Why the run stopped early (credentials refused).
     stop: Option<String>,
     /// The target looked down; writes wait for the next run.
@@ -92,8 +89,8 @@ struct Drained {
 }
 
 async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<Drained> {
-    let erp = match erp_for(inner, erp_conn) {
-        Ok(e) => e,
+    let target = match target_for(inner, erp_conn) {
+        Ok(t) => t,
         Err(e) => {
             let why = pause_unbuildable(inner, erp_conn, Some(run_id), e)?;
             return Ok(Drained { stop: Some(why), ..Drained::default() });
@@ -123,7 +120,7 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
         // the run (credentials refused) ends it. Dropping the others leaves
         // their rows in flight, which the next run looks up before retrying.
         let mut results = stream::iter(rows)
-            .map(|row| write_one(inner, erp.as_ref(), erp_conn, row, run_id))
+            .map(|row| write_one(inner, &target, erp_conn, row, run_id))
             .buffer_unordered(inner.tuning.write_concurrency.max(1));
         while let Some(next) = results.next().await {
             match next? {
@@ -138,9 +135,12 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
                         return Ok(Drained { outage: Some(format!("{streak} writes in a row failed: {error}")), ..d });
                     }
                 }
-                Next::Dead(error) => {
+                Next::Dead(entity, error) => {
                     d.failed += 1;
-                    d.first_error.get_or_insert(error);
+                    if d.first_error.is_none() {
+                        d.first_error = Some(error);
+                        d.first_entity = entity;
+                    }
                 }
                 Next::Stop(why) => return Ok(Drained { stop: Some(why), ..d }),
             }
@@ -150,54 +150,17 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
 }
 
 /// Executes one queued write and records what became of it.
-async fn write_one(
-    inner: &Inner,
-    erp: &dyn Erp,
-    erp_conn: &ConnectionRow,
-    row: OutboxRow,
-    run_id: i64,
-) -> ApiResult<Next> {
+async fn write_one(inner: &Inner, target: &Target, target_conn: &ConnectionRow, row: OutboxRow, run_id: i64) -> ApiResult<Next> {
     inner.journal.start_write(row.id, inner.now())?;
-    let number = row.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&row.entity_key).to_owned();
-    match apply(erp, &row).await {
+    match apply(target, &target_conn.name, &row).await {
         Ok(applied) => {
-            let message = match &applied {
-                Applied::Created(id) => format!("Order {number} posted to {} as {id}", erp_conn.name),
-                Applied::Found(id) => format!("Order {number} was already in {} as {id}; not posted again", erp_conn.name),
-                Applied::Cancelled(id) => format!("Order {number} cancelled in {} ({id})", erp_conn.name),
-            };
-            let (Applied::Created(remote) | Applied::Found(remote) | Applied::Cancelled(remote)) = applied;
-            let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, message).on(&erp_conn.id);
-            inner.journal.finish_write(&row, &remote, &event, Some(run_id), inner.now())?;
-            inner.live.update(&erp_conn.id, |l| l.retry_at = None);
+            let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
+            inner.journal.finish_write(&row, &applied.remote, &event, Some(run_id), inner.now())?;
+            inner.live.update(&target_conn.id, |l| l.retry_at = None);
             Ok(Next::Written)
         }
-        Err(e) => on_failure(inner, erp_conn, &row, &number, e, run_id).await,
+        Err(e) => on_failure(inner, target_conn, &row, &label(&row), e, run_id).await,
     }
-}
-
-async fn apply(erp: &dyn Erp, row: &OutboxRow) -> Result<Applied, ConnectorError> {
-    let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| ConnectorError::Rejected {
-        message: format!("the queued order could not be read back ({e}); re-scan the store to queue it again"),
-        fields: vec![],
-    })?;
-    let found = erp.find_order(&order.id).await?;
-    if row.op == "cancel" {
-        return match found {
-            Some(doc) if doc.cancelled => Ok(Applied::Found(doc.id)),
-            Some(doc) => {
-                erp.cancel_order(&doc.id).await?;
-                Ok(Applied::Cancelled(doc.id))
-            }
-            // Its create is still queued (or failed): try again after it.
-            None => Err(ConnectorError::Transient(format!("order {} is not in the ERP yet, so it cannot be cancelled yet", order.number))),
-        };
-    }
-    if let Some(found) = found {
-        return Ok(Applied::Found(found.id));
-    }
-    order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;
-    Ok(Applied::Created(erp.create_order(&order).await?.id))
 }
 
 /// What became of a write.
@@ -207,8 +170,8 @@ enum Next {
     Retry,
     /// A transient failure; retried later.
     Failed(String),
-    /// Dead-lettered, with the remote's message.
-    Dead(String),
+    /// Dead-lettered (entity, the remote's message).
+    Dead(String, String),
     /// The whole run must stop (credentials refused).
     Stop(String),
 }
@@ -219,7 +182,7 @@ async fn on_failure(
     inner: &Inner,
     erp: &ConnectionRow,
     row: &OutboxRow,
-    number: &str,
+    label: &str,
     e: ConnectorError,
     run_id: i64,
 ) -> ApiResult<Next> {
@@ -237,19 +200,19 @@ async fn on_failure(
             let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             inner.journal.retry_write(row.id, &e.to_string(), at, attempts <= limit, now)?;
             if attempts < limit {
-                inner.journal.log_event(Some(run_id), &event(Level::Warn, format!("Order {number}: {e}; retrying at {}", at.format("%H:%M:%S UTC"))), now)?;
+                inner.journal.log_event(Some(run_id), &event(Level::Warn, format!("{label}: {e}; retrying at {}", at.format("%H:%M:%S UTC"))), now)?;
             } else if attempts == limit {
-                let message = format!("Order {number} has failed {attempts} times on {}: {e}. Ferry keeps retrying.", erp.name);
+                let message = format!("{label} has failed {attempts} times on {}: {e}. Ferry keeps retrying.", erp.name);
                 inner.journal.log_event(Some(run_id), &event(Level::Error, message.clone()), now)?;
-                crate::alerts::raise(inner, AlertKind::RunFailed, Some(&erp.id), &row.idempotency_key, format!("Order {number} keeps failing on {}", erp.name), message)?;
+                crate::alerts::raise(inner, AlertKind::RunFailed, Some(&erp.id), &row.idempotency_key, format!("{label} keeps failing on {}", erp.name), message)?;
             }
             inner.live.update(&erp.id, |l| l.retry_at = Some(at));
             return Ok(Next::Failed(e.to_string()));
         }
         Disposition::DeadLetter => {
-            let message = format!("Order {number} could not be posted to {}: {e}", erp.name);
+            let message = format!("{label} could not be {} {}: {e}", wording(&row.entity).2, erp.name);
             inner.journal.dead_letter_write(row.id, &e.to_string(), &event(Level::Error, message), Some(run_id), now)?;
-            return Ok(Next::Dead(e.to_string()));
+            return Ok(Next::Dead(row.entity.clone(), e.to_string()));
         }
         Disposition::WaitThenRetry(d) => {
             let at = now + chrono::Duration::from_std(d).unwrap_or_default();

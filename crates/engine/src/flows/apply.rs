@@ -1,0 +1,104 @@
+//! Carrying out one queued write on its target system, by entity and
+//! operation. Each operation is safe to repeat: creates look up our
+//! reference first, cancels check the document's state, stock is set (not
+//! adjusted).
+
+use super::{erp_for, store_for};
+use crate::api::{ApiError, ApiResult, Inner};
+use ferry_connectors::{Erp, Store};
+use ferry_domain::{ConnectorError, Order};
+use ferry_journal::{ConnectionRow, OutboxRow, Role};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The system a write goes to.
+pub(crate) enum Target {
+    Erp(Arc<dyn Erp>),
+    Store(Arc<dyn Store>),
+}
+
+pub(crate) fn target_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Target> {
+    match c.role {
+        Role::Erp => Ok(Target::Erp(erp_for(inner, c)?)),
+        Role::Store => Ok(Target::Store(store_for(inner, c)?)),
+        Role::Courier => Err(ApiError::new("settings", format!("{} is a courier; no writes to couriers yet", c.name))),
+    }
+}
+
+/// What a write did: the remote key to link, and words for the journal.
+pub(crate) struct Applied {
+    pub remote: String,
+    pub message: String,
+}
+
+/// What people call the record a write is about.
+pub(crate) fn label(row: &OutboxRow) -> String {
+    let field = |k: &str| row.payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match row.entity.as_str() {
+        "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
+        "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
+        other => format!("{other} {}", row.entity_key),
+    }
+}
+
+/// Words for alerts about an entity: (one, many, verb), as in
+/// "3 orders could not be posted to …".
+pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str) {
+    match entity {
+        "order" => ("order", "orders", "posted to"),
+        "stock" => ("stock level", "stock levels", "written to"),
+        _ => ("record", "records", "written to"),
+    }
+}
+
+fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
+    ConnectorError::Rejected { message: format!("the queued {what} could not be read back ({e}); re-scan to queue it again"), fields: vec![] }
+}
+
+/// A stock write's payload.
+#[derive(Debug, Deserialize)]
+struct StockSet {
+    sku: String,
+    location: String,
+    available: i64,
+}
+
+pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -> Result<Applied, ConnectorError> {
+    let label = label(row);
+    match (target, row.entity.as_str(), row.op.as_str()) {
+        (Target::Erp(erp), "order", "create") => {
+            let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("order", e))?;
+            if let Some(found) = erp.find_order(&order.id).await? {
+                let message = format!("{label} was already in {target_name} as {}; not posted again", found.id);
+                return Ok(Applied { remote: found.id, message });
+            }
+            order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;
+            let created = erp.create_order(&order).await?;
+            Ok(Applied { message: format!("{label} posted to {target_name} as {}", created.id), remote: created.id })
+        }
+        (Target::Erp(erp), "order", "cancel") => {
+            let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("order", e))?;
+            match erp.find_order(&order.id).await? {
+                Some(doc) if doc.cancelled => Ok(Applied { message: format!("{label} was already cancelled in {target_name} ({})", doc.id), remote: doc.id }),
+                Some(doc) => {
+                    erp.cancel_order(&doc.id).await?;
+                    Ok(Applied { message: format!("{label} cancelled in {target_name} ({})", doc.id), remote: doc.id })
+                }
+                // Its create is still queued (or failed): try again after it.
+                None => Err(ConnectorError::Transient(format!("{label} is not in {target_name} yet, so it cannot be cancelled yet"))),
+            }
+        }
+        (Target::Store(store), "stock", "set") => {
+            let set: StockSet = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("stock level", e))?;
+            store.set_available(&set.sku, &set.location, set.available).await?;
+            Ok(Applied {
+                message: format!("{label} set to {} available in {target_name}", set.available),
+                remote: format!("{}@{}", set.sku, set.location),
+            })
+        }
+        (_, entity, op) => Err(ConnectorError::Rejected {
+            message: format!("{target_name} cannot take a {entity} {op}; this write was queued by an older or newer Ferry"),
+            fields: vec![],
+        }),
+    }
+}
