@@ -11,6 +11,9 @@
 //! with `{"errors": "[API] Invalid API key ..."}` for a bad token. Only the
 //! `orders` query is implemented; its variables carry the arguments.
 
+// Handlers return ready-made GraphQL error responses as their `Err`.
+#![allow(clippy::result_large_err)]
+
 use crate::seed::{self, SeedOrder, SeedProduct};
 use crate::{Sim, SimOptions};
 use axum::extract::State;
