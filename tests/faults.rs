@@ -36,7 +36,7 @@ async fn sync_until_converged(s: &Scenario, max_runs: usize) -> usize {
     panic!(
         "not converged after {max_runs} runs: {:?}; outbox {:?}; overview {:?}",
         s.sim.sim.stats(),
-        s.engine.outbox_counts(None),
+        s.engine.outbox_counts(None, None),
         s.engine.overview().map(|o| o.connections.into_iter().map(|c| (c.state_text, c.recent_failures)).collect::<Vec<_>>())
     );
 }
@@ -65,7 +65,7 @@ async fn a_malformed_page_in_the_middle_of_a_run_is_retried() {
     let s = scenario(600).await; // three pages of 250
     s.sim.sim.shopify.faults.malformed_on_request(2);
     let r = s.engine.sync_until_idle().await.expect("sync");
-    assert_eq!((r.fetched, r.written, r.failed), (600, 600, 0), "the cut page is read again: {r:?}");
+    assert_eq!((r.orders().fetched, r.orders().written, r.orders().failed), (600, 600, 0), "the cut page is read again: {r:?}");
     assert_converged(s.sim.sim.stats());
 }
 
@@ -80,14 +80,14 @@ async fn a_day_offline_is_caught_up_without_gaps_or_repeats() {
     let (engine, sim) = (&demo.engine, &demo.sim.sim);
 
     let first = engine.sync_until_idle().await.expect("sync a day ago");
-    assert!(first.written > 0 && first.written < 1000, "only what existed a day ago: {first:?}");
+    assert!(first.orders().written > 0 && first.orders().written < 1000, "only what existed a day ago: {first:?}");
 
     // The ERP goes down; the PC keeps polling through the night.
     sim.erpnext.faults.fail_next(u32::MAX);
     clock.set(now - chrono::Duration::hours(12));
     let night = engine.sync_until_idle().await.expect("sync during the outage");
-    assert_eq!(night.written, 0);
-    assert!(night.queued > 0, "orders keep being read and queued while the ERP is down");
+    assert_eq!(night.orders().written, 0);
+    assert!(night.orders().queued > 0, "orders keep being read and queued while the ERP is down");
     let alerts = engine.notifications(20).expect("alerts");
     assert!(alerts.iter().any(|a| a.title == "Demo ERP (ERPNext) is not answering"), "{alerts:?}");
 
@@ -145,7 +145,7 @@ async fn polls_racing_sync_now_and_a_manual_run_post_once() {
     s.engine.sync_until_idle().await.expect("final run");
     s.engine.stop_scheduler();
     assert_converged(s.sim.sim.stats());
-    assert_eq!(s.engine.outbox_counts(None).expect("counts").done, 400, "each order is one done write");
+    assert_eq!(s.engine.outbox_counts(None, Some("order")).expect("counts").done, 400, "each order is one done write");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +155,7 @@ async fn bad_settings_are_refused_with_what_and_where() {
     // pauses that connection and says what to fix; nothing is lost.
     s.engine.update_settings(DEMO_ERP_ID, &serde_json::json!({ "timeout_secs": -3 })).expect("stored");
     let r = s.engine.sync_until_idle().await.expect("a bad setting does not fail the whole sync");
-    assert_eq!((r.queued, r.written), (1, 0));
+    assert_eq!((r.orders().queued, r.orders().written), (1, 0), "the order is read and waits: {r:?}");
     let o = s.engine.overview().expect("overview");
     let erp = o.connections.iter().find(|c| c.id == DEMO_ERP_ID).expect("card");
     assert_eq!(
@@ -167,7 +167,8 @@ async fn bad_settings_are_refused_with_what_and_where() {
 
     s.engine.update_settings(DEMO_ERP_ID, &serde_json::json!({ "timeout_secs": null })).expect("fixed");
     let r = s.engine.sync_until_idle().await.expect("sync after the fix");
-    assert_eq!(r.written, 1, "the waiting order goes out once the setting is fixed");
+    assert_eq!(r.orders().written, 1, "the waiting order goes out once the setting is fixed");
+    assert_eq!(r.stock().written, 20, "and the stock the paused ERP could not be read for");
     let engine: &Engine = &s.engine;
     assert!(engine.update_settings("nope", &serde_json::json!({})).is_err(), "an unknown connection is an error");
 }

@@ -56,7 +56,7 @@ async fn secrets_live_in_the_keychain_and_never_in_the_journal() {
 
     // The demo's tokens went to the keychain too; a sync uses them.
     let r = s.engine.sync_until_idle().await.expect("sync with keychain secrets");
-    assert_eq!(r.written, 100);
+    assert_eq!(r.orders().written, 100);
     assert_eq!(secrets.get(ferry_engine::DEMO_STORE_ID).map(|(_, src)| src), Ok(SecretSource::Keychain));
 
     let bytes = journal_bytes(s.dir.path());

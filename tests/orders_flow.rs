@@ -9,13 +9,13 @@ use std::time::Duration;
 async fn a_thousand_orders_reach_the_erp_exactly_once() {
     let s = scenario(1000).await;
     let first = s.engine.sync_until_idle().await.expect("sync runs");
-    assert_eq!(first.written, 1000, "every seeded order is posted in one run");
+    assert_eq!(first.orders().written, 1000, "every seeded order is posted in one run");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (1000, 0, 0), "counted from the ERP emulator: {stats:?}");
     assert_eq!(stats.total_mismatches, 0, "with shipping, discounts and VAT, every ERP total equals the store total to the cent");
 
     let second = s.engine.sync_until_idle().await.expect("second sync runs");
-    assert_eq!((second.queued, second.written), (0, 0), "a second run finds nothing new to post");
+    assert_eq!((second.orders().queued, second.orders().written), (0, 0), "a second run finds nothing new to post");
     assert_eq!(s.sim.sim.stats().erp_sales_orders, 1000, "and the ERP still has each order once");
     assert_eq!(s.sim.sim.shopify.throttled.load(std::sync::atomic::Ordering::Relaxed), 0, "pacing keeps normal running free of throttling");
     s.engine.check_journal().expect("journal passes integrity_check");
@@ -31,7 +31,7 @@ async fn orders_placed_between_runs_are_picked_up_once() {
     s.engine.sync_until_idle().await.expect("first sync");
     s.sim.sim.shopify.place_orders(7, chrono::Utc::now() - chrono::Duration::seconds(1));
     let r = s.engine.sync_until_idle().await.expect("second sync");
-    assert_eq!(r.written, 7, "only the new orders are posted");
+    assert_eq!(r.orders().written, 7, "only the new orders are posted");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (57, 0, 0), "{stats:?}");
 }
@@ -55,7 +55,7 @@ async fn outages_and_rate_limits_are_waited_out() {
     s.sim.sim.erpnext.faults.fail_next(4);
     s.sim.sim.erpnext.faults.rate_limit_next(2);
     let r = s.engine.sync_until_idle().await.expect("sync runs");
-    assert_eq!((r.written, r.failed), (40, 0), "transient failures are retried, not dead-lettered");
+    assert_eq!((r.orders().written, r.orders().failed), (40, 0), "transient failures are retried, not dead-lettered");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates), (40, 0), "{stats:?}");
 }
@@ -67,7 +67,7 @@ async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
     let at = chrono::Utc::now() - chrono::Duration::seconds(1);
     s.sim.sim.shopify.place_custom_order(&[("NO-SUCH-SKU", "Mystery box", 1, "9.99")], at);
     let r = s.engine.sync_until_idle().await.expect("sync runs");
-    assert_eq!((r.written, r.failed), (20, 1), "one bad order does not block the others");
+    assert_eq!((r.orders().written, r.orders().failed), (20, 1), "one bad order does not block the others");
     let alerts = s.engine.notifications(10).expect("alert log");
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].title, "1 order could not be posted to Demo ERP (ERPNext)");
@@ -97,7 +97,7 @@ async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
     s.sim.sim.erpnext.add_item("NO-SUCH-SKU", "Mystery box");
     assert_eq!(s.engine.replay(None).expect("replay all"), 1);
     let r = s.engine.sync_until_idle().await.expect("sync after the fix");
-    assert_eq!((r.written, r.failed), (1, 0), "the replayed order goes out");
+    assert_eq!((r.orders().written, r.orders().failed), (1, 0), "the replayed order goes out");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (21, 0, 0), "{stats:?}");
 }
@@ -107,10 +107,10 @@ async fn rescan_reads_again_but_posts_nothing_twice() {
     let s = scenario(60).await;
     s.engine.sync_until_idle().await.expect("first sync");
     assert!(s.engine.rescan(0).is_err(), "zero hours is refused with a reason");
-    assert_eq!(s.engine.rescan(48).expect("rescan"), 1, "the store's order cursor moves back");
+    assert_eq!(s.engine.rescan(48).expect("rescan"), 2, "the store's order cursor and the ERP's stock cursor move back");
     let r = s.engine.sync_until_idle().await.expect("sync after rescan");
-    assert_eq!(r.fetched, 60, "the span is read again");
-    assert_eq!((r.queued, r.written), (0, 0), "and nothing is posted twice");
+    assert_eq!(r.orders().fetched, 60, "the span is read again");
+    assert_eq!((r.orders().queued, r.orders().written), (0, 0), "and nothing is posted twice");
     assert_eq!(s.sim.sim.stats().duplicates, 0);
 }
 
@@ -147,14 +147,14 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
     let s = scenario(25).await;
     s.engine.start_scheduler(Schedule::manual()).expect("scheduler starts");
     let mut events = s.engine.subscribe();
-    assert_eq!(s.engine.sync_now(None).expect("sync now"), 1, "one job: orders demo-shop → demo-erp");
+    assert_eq!(s.engine.sync_now(None).expect("sync now"), 2, "two jobs: orders shop → ERP and stock ERP → shop");
     for _ in 0..5 {
         s.engine.sync_now(Some(DEMO_ERP_ID)).expect("more presses while it runs");
     }
     let posted = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             let _ = events.recv().await;
-            let c = s.engine.outbox_counts(None).expect("counts");
+            let c = s.engine.outbox_counts(None, Some("order")).expect("counts");
             if c.done == 25 {
                 return c.done;
             }
@@ -177,7 +177,7 @@ async fn a_dry_run_previews_and_writes_nothing() {
     assert!(lines.iter().all(|l| l.action == PreviewAction::Create), "{lines:?}");
     let stats = s.sim.sim.stats();
     assert_eq!(stats.erp_sales_orders, 0, "a dry run never writes to the ERP");
-    assert_eq!(s.engine.outbox_counts(None).expect("counts"), Default::default(), "and queues nothing");
+    assert_eq!(s.engine.outbox_counts(None, None).expect("counts"), Default::default(), "and queues nothing");
     let again = s.engine.dry_run().await.expect("second dry run");
     assert_eq!(again.len(), 15, "the cursor did not move: the same orders are previewed again");
 
@@ -201,7 +201,7 @@ async fn writes_run_concurrently_but_bounded_and_customers_are_not_doubled() {
     let s = scenario(80).await;
     s.sim.sim.erpnext.faults.set_latency(Duration::from_millis(15));
     let r = s.engine.sync_until_idle().await.expect("sync");
-    assert_eq!(r.written, 80);
+    assert_eq!(r.orders().written, 80);
     let max = s.sim.sim.erpnext.faults.max_concurrent();
     assert!(max > 1, "writes overlap (max {max} at once)");
     assert!(max <= ferry_engine::Tuning::default().write_concurrency, "never more than the bound ({max})");
@@ -228,7 +228,7 @@ async fn an_unmapped_shipping_account_is_refused_with_where_to_set_it() {
         })
         .expect("valid connection");
     let r = s.engine.sync_until_idle().await.expect("sync");
-    assert!(r.failed > 0 && r.written > 0, "orders without shipping go, those with shipping wait: {r:?}");
+    assert!(r.orders().failed > 0 && r.orders().written > 0, "orders without shipping go, those with shipping wait: {r:?}");
     let dead = s.engine.dead_letters(100).expect("dead letters");
     assert!(dead.iter().all(|d| d.error.contains("`shipping_account`")), "{dead:?}");
 
@@ -254,14 +254,14 @@ async fn store_cancellations_follow_to_the_erp_once() {
     s.sim.sim.shopify.cancel_order(&late, at);
 
     let r = s.engine.sync_until_idle().await.expect("sync with cancellations");
-    assert_eq!((r.queued, r.written, r.failed), (3, 3, 0), "three cancels, nothing else: {r:?}");
+    assert_eq!((r.orders().queued, r.orders().written, r.orders().failed), (3, 3, 0), "three cancels, nothing else: {r:?}");
     let stats = s.sim.sim.stats();
     assert_eq!((stats.not_cancelled, stats.missing, stats.duplicates), (0, 0, 0), "{stats:?}");
     assert_eq!(stats.erp_sales_orders, 17, "the three cancelled documents no longer count as live orders");
 
     s.engine.rescan(24).expect("rescan");
     let again = s.engine.sync_until_idle().await.expect("sync again");
-    assert_eq!((again.queued, again.written), (0, 0), "a cancellation is applied once, even when read again");
+    assert_eq!((again.orders().queued, again.orders().written), (0, 0), "a cancellation is applied once, even when read again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

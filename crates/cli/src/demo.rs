@@ -61,7 +61,7 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
                     Err(_) => break,
                 }
                 bar.set_length(sim.stats().store_orders as u64);
-                if let Ok(c) = engine.outbox_counts(None) {
+                if let Ok(c) = engine.outbox_counts(None, Some("order")) {
                     bar.set_position(c.done);
                     let failed = if c.dead > 0 { format!(", {} failed", c.dead) } else { String::new() };
                     bar.set_message(format!("{} waiting{failed}", c.pending));
@@ -90,7 +90,7 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
     progress.abort();
     bar.finish_and_clear();
     let stats = sim.sim.stats();
-    if let Ok(c) = engine.outbox_counts(None) {
+    if let Ok(c) = engine.outbox_counts(None, Some("order")) {
         println!("posted {} orders to the ERP, {} waiting, {} failed", c.done, c.pending, c.dead);
     }
     println!("{}", summary(stats));

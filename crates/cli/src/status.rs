@@ -17,8 +17,10 @@ pub async fn sync(data_dir: &Path, once: bool, interval: u64) -> Result<ExitCode
     let engine = open(data_dir)?;
     if once {
         let r = engine.sync_until_idle().await?;
-        println!("fetched: {}, queued: {}, written: {}, failed: {}", r.fetched, r.queued, r.written, r.failed);
-        return Ok(if r.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) });
+        for (flow, c) in &r.by_flow {
+            println!("{flow}: fetched {}, queued {}, written {}, failed {}", c.fetched, c.queued, c.written, c.failed);
+        }
+        return Ok(if r.total.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) });
     }
     engine.start_scheduler(Schedule::every(Duration::from_secs(interval.max(5))))?;
     println!("Syncing every {interval} s; press Ctrl-C to stop.");

@@ -63,5 +63,5 @@ async fn killed_mid_run_and_restarted_posts_each_order_once() {
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (ORDERS, 0, 0), "each order exactly once: {stats:?}");
     let engine = Engine::open(EngineOptions::new(dir.path(), Secrets::memory_only())).expect("reopen");
     engine.check_journal().expect("the journal survived the kills intact");
-    assert_eq!(engine.outbox_counts(None).expect("counts").done, ORDERS as u64);
+    assert_eq!(engine.outbox_counts(None, Some("order")).expect("counts").done, ORDERS as u64);
 }

@@ -4,6 +4,7 @@
 
 pub mod erpnext;
 pub mod http;
+pub mod pacing;
 pub mod settings;
 pub mod shopify;
 mod traits;

@@ -8,6 +8,7 @@
 //! `X-Shopify-Access-Token` header of a custom app.
 
 use crate::http;
+use crate::pacing::CostBucket;
 use crate::settings::{validate_base_url, SettingsError};
 use crate::traits::{Page, Store};
 use crate::Result;
@@ -62,9 +63,11 @@ pub struct Shopify {
     token: String,
     page_size: u32,
     client: reqwest::Client,
-    /// The bucket as Shopify last reported it, to pace the next call.
-    throttle: Mutex<Option<ThrottleStatus>>,
+    /// Our model of Shopify's query-cost bucket, to pace calls.
+    bucket: CostBucket,
     inventory_items: Mutex<Option<std::collections::HashMap<String, String>>>,
+    /// One load of the SKU map at a time.
+    inventory_load: tokio::sync::Mutex<()>,
 }
 
 impl Shopify {
@@ -93,16 +96,22 @@ impl Shopify {
             token: token.trim().to_owned(),
             page_size,
             client,
-            throttle: Mutex::new(None),
+            bucket: CostBucket::default(),
             inventory_items: Mutex::new(None),
+            inventory_load: tokio::sync::Mutex::new(()),
         })
     }
 
     /// SKU → inventory item id, loaded once from `productVariants`
     /// (reloaded when a SKU is not found, in case it was just added).
     async fn inventory_item(&self, sku: &str) -> Result<Option<String>> {
-        if let Some(id) = self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned()) {
+        let cached = || self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned());
+        if let Some(id) = cached() {
             return Ok(Some(id));
+        }
+        let _one_load = self.inventory_load.lock().await;
+        if let Some(id) = cached() {
+            return Ok(Some(id)); // loaded by another call while we waited
         }
         let mut map = std::collections::HashMap::new();
         let mut after: Option<String> = None;
@@ -124,19 +133,8 @@ impl Shopify {
         Ok(found)
     }
 
-    /// How long to wait so the bucket holds `cost` points again.
-    fn pacing_delay(&self, cost: f64) -> Duration {
-        let status = self.throttle.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        match status {
-            Some(s) if s.currently_available < cost && s.restore_rate > 0.0 => {
-                Duration::from_secs_f64(((cost - s.currently_available) / s.restore_rate).min(60.0))
-            }
-            _ => Duration::ZERO,
-        }
-    }
-
     async fn post<T: serde::de::DeserializeOwned>(&self, query: &str, variables: serde_json::Value, expected_cost: f64) -> Result<GraphQlResponse<T>> {
-        let wait = self.pacing_delay(expected_cost);
+        let (wait, _held_until_answered) = self.bucket.reserve(expected_cost);
         if !wait.is_zero() {
             tracing::debug!(?wait, "pacing to stay under Shopify's query-cost bucket");
             tokio::time::sleep(wait).await;
@@ -165,7 +163,8 @@ impl Shopify {
         }
         let parsed: GraphQlResponse<T> = http::parse_json(SYSTEM, "an answer", &body)?;
         if let Some(cost) = &parsed.extensions.as_ref().and_then(|e| e.cost.clone()) {
-            *self.throttle.lock().unwrap_or_else(|e| e.into_inner()) = Some(cost.throttle_status.clone());
+            let t = &cost.throttle_status;
+            self.bucket.observe(t.maximum_available, t.currently_available, t.restore_rate);
         }
         Ok(parsed)
     }
@@ -638,14 +637,5 @@ mod tests {
         assert!(Shopify::new("https://shop.example.com", &serde_json::json!({"page_size": 500}), "t").is_err());
         let ok = Shopify::new("http://127.0.0.1:9/shopify/", &s, "t").expect("loopback is fine");
         assert_eq!(ok.endpoint, "http://127.0.0.1:9/shopify/admin/api/2025-07/graphql.json");
-    }
-
-    #[test]
-    fn pacing_waits_for_the_bucket_to_refill() {
-        let s = Shopify::new("https://x.example.com", &serde_json::json!({}), "t").expect("valid");
-        assert_eq!(s.pacing_delay(100.0), Duration::ZERO, "no signal yet, no wait");
-        *s.throttle.lock().expect("lock") =
-            Some(ThrottleStatus { maximum_available: 2000.0, currently_available: 50.0, restore_rate: 100.0 });
-        assert_eq!(s.pacing_delay(150.0), Duration::from_secs(1));
     }
 }

@@ -148,6 +148,15 @@ pub fn default_data_dir() -> PathBuf {
     dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("ferry")
 }
 
+/// A role with its article, for messages: "a store", "an ERP".
+fn a(role: Role) -> &'static str {
+    match role {
+        Role::Store => "a store",
+        Role::Erp => "an ERP",
+        Role::Courier => "a courier",
+    }
+}
+
 /// The demo keeps its own journal under `<data_dir>/demo`, started afresh
 /// each time, since its emulated systems start afresh too.
 pub fn fresh_demo_dir(data_dir: &Path) -> ApiResult<PathBuf> {
@@ -179,6 +188,9 @@ pub struct DemoSystems {
     /// Account heads of the demo ERP's chart of accounts.
     pub erpnext_shipping_account: String,
     pub erpnext_tax_account: String,
+    /// The ERP warehouse whose stock the store's location sells.
+    pub erpnext_warehouse: String,
+    pub shopify_location: String,
 }
 
 pub const DEMO_STORE_ID: &str = "demo-shop";
@@ -306,13 +318,39 @@ pub struct ReconcileReport {
     pub drift: Vec<ferry_domain::DriftItem>,
 }
 
-/// What a one-shot sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncReport {
+/// What one flow's run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowCounts {
     pub fetched: u64,
     pub queued: u64,
     pub written: u64,
     pub failed: u64,
+}
+
+impl std::ops::AddAssign for FlowCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.fetched += o.fetched;
+        self.queued += o.queued;
+        self.written += o.written;
+        self.failed += o.failed;
+    }
+}
+
+/// What a one-shot sync did: totals and per flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub total: FlowCounts,
+    pub by_flow: std::collections::BTreeMap<String, FlowCounts>,
+}
+
+impl SyncReport {
+    pub fn orders(&self) -> FlowCounts {
+        self.by_flow.get("orders").copied().unwrap_or_default()
+    }
+
+    pub fn stock(&self) -> FlowCounts {
+        self.by_flow.get("stock").copied().unwrap_or_default()
+    }
 }
 
 impl Engine {
@@ -424,21 +462,40 @@ impl Engine {
     }
 
     /// Switches a flow on between two connections.
-    pub fn enable_flow(&self, flow: &str, source_id: &str, target_id: &str) -> ApiResult<()> {
-        if flow != "orders" {
-            return Err(ApiError::new("settings", format!("flow {flow:?} is not available yet; available: orders")));
+    pub fn enable_flow(&self, flow: &str, source_id: &str, target_id: &str, settings: serde_json::Value) -> ApiResult<()> {
+        let load = |id: &str| -> ApiResult<ConnectionRow> {
+            self.inner.journal.connection(id)?.ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
+        };
+        let (source, target) = (load(source_id)?, load(target_id)?);
+        let (from, to) = match flow {
+            "orders" => (Role::Store, Role::Erp),
+            "stock" => (Role::Erp, Role::Store),
+            other => return Err(ApiError::new("settings", format!("flow {other:?} is not available yet; available: orders, stock"))),
+        };
+        if (source.role, target.role) != (from, to) {
+            return Err(ApiError::new(
+                "settings",
+                format!(
+                    "the {flow} flow goes from {} to {}; {} is {} and {} is {}",
+                    a(from),
+                    a(to),
+                    source.name,
+                    a(source.role),
+                    target.name,
+                    a(target.role)
+                ),
+            ));
         }
-        for id in [source_id, target_id] {
-            if self.inner.journal.connection(id)?.is_none() {
-                return Err(ApiError::new("not_found", format!("no connection {id:?}")));
+        if flow == "stock" {
+            let ok = settings.get("locations").and_then(|l| l.as_object()).is_some_and(|m| m.values().all(|v| v.is_string()));
+            if !ok {
+                return Err(ApiError::new(
+                    "settings",
+                    "the stock flow needs \"locations\": which ERP warehouse feeds which store location, e.g. {\"Stores - ABC\": \"gid://shopify/Location/1\"}",
+                ));
             }
         }
-        self.inner.journal.set_flow(&FlowRow {
-            flow: flow.into(),
-            source_id: source_id.into(),
-            target_id: target_id.into(),
-            enabled: true,
-        })?;
+        self.inner.journal.set_flow(&FlowRow { flow: flow.into(), source_id: source_id.into(), target_id: target_id.into(), enabled: true, settings })?;
         Ok(())
     }
 
@@ -466,29 +523,33 @@ impl Engine {
         })?;
         let a = self.inner.secrets.put_demo(DEMO_STORE_ID, &systems.shopify_token);
         let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);
-        self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID)?;
+        self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
+        self.enable_flow(
+            "stock",
+            DEMO_ERP_ID,
+            DEMO_STORE_ID,
+            serde_json::json!({ "locations": { &systems.erpnext_warehouse: &systems.shopify_location } }),
+        )?;
         Ok(if a == SecretSource::Keychain && b == SecretSource::Keychain { SecretSource::Keychain } else { SecretSource::Memory })
     }
 
     /// Runs every enabled flow once, waiting out retries and rate limits,
     /// until nothing more can be done now. For the CLI and tests.
     pub async fn sync_until_idle(&self) -> ApiResult<SyncReport> {
-        let mut total = SyncReport::default();
+        let mut report = SyncReport::default();
         for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled) {
-            let r = crate::flows::run_flow(&self.inner, &flow, crate::flows::RunMode::UntilIdle).await?;
-            total.fetched += r.fetched;
-            total.queued += r.queued;
-            total.written += r.written;
-            total.failed += r.failed;
+            let counts = crate::flows::run_flow(&self.inner, &flow, crate::flows::RunMode::UntilIdle).await?;
+            report.total += counts;
+            *report.by_flow.entry(flow.flow.clone()).or_default() += counts;
         }
-        Ok(total)
+        Ok(report)
     }
 
-    /// Dry run of every enabled flow: reads and plans as a real run would,
+    /// Dry run of every enabled orders flow: reads and plans as a real run would,
     /// journals what it would write, writes nothing and moves no cursor.
     pub async fn dry_run(&self) -> ApiResult<Vec<PreviewLine>> {
         let mut lines = Vec::new();
-        for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled) {
+        for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled && f.flow == "orders") {
             let (source, target) = crate::flows::ends(&self.inner, &flow)?;
             lines.extend(crate::flows::preview_orders(&self.inner, &source, &target).await?);
         }
@@ -551,7 +612,8 @@ impl Engine {
         let now = self.inner.now();
         let mut connections = Vec::new();
         for c in j.connections()? {
-            let counts = j.outbox_counts(Some(&c.id))?;
+            let counts = j.outbox_counts(Some(&c.id), None)?;
+            let orders = j.outbox_counts(Some(&c.id), Some("order"))?;
             let (last, ok) = j.last_runs(&c.id)?;
             let live = self.inner.live.get(&c.id);
             let (state, state_text) = if let Some(reason) = &c.paused_reason {
@@ -566,9 +628,13 @@ impl Engine {
                         ConnectionState::Failing,
                         format!("Last run failed: {}", r.message.as_deref().unwrap_or("see recent failures")),
                     ),
-                    Some(r) if r.outcome == Some(RunOutcome::Partial) => {
-                        (ConnectionState::Failing, format!("Some records failed ({} in the outbox)", counts.dead))
-                    }
+                    _ if counts.dead > 0 => (
+                        ConnectionState::Failing,
+                        match counts.dead {
+                            1 => "1 write failed and waits in the Outbox".to_owned(),
+                            n => format!("{n} writes failed and wait in the Outbox"),
+                        },
+                    ),
                     Some(_) => (ConnectionState::UpToDate, "Up to date".to_owned()),
                     None => (ConnectionState::Idle, "Not synced yet".to_owned()),
                 }
@@ -588,13 +654,14 @@ impl Engine {
                 state_text,
                 last_run_at: last.and_then(|r| r.finished_at),
                 last_success_at: ok.and_then(|r| r.finished_at),
-                orders_posted: counts.done,
+                orders_posted: orders.done,
                 pending: counts.pending,
                 failed: counts.dead,
                 open_conflicts: 0,
             });
         }
-        let all = j.outbox_counts(None)?;
+        let all = j.outbox_counts(None, None)?;
+        let orders_posted = j.outbox_counts(None, Some("order"))?.done;
         let mut keychain = self.keychain_status();
         if self.inner.demo && !keychain.available {
             keychain.message.push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
@@ -603,7 +670,7 @@ impl Engine {
             generated_at: now,
             demo: self.inner.demo,
             keychain,
-            totals: Totals { orders_posted: all.done, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
+            totals: Totals { orders_posted, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
             connections,
         })
     }
@@ -678,9 +745,10 @@ impl Engine {
         Ok(n)
     }
 
-    /// Outbox counts for one connection (or all).
-    pub fn outbox_counts(&self, connection_id: Option<&str>) -> ApiResult<OutboxCounts> {
-        Ok(self.inner.journal.outbox_counts(connection_id)?)
+    /// Outbox counts for one connection (or all), of one entity (`"order"`,
+    /// `"stock"`) or all.
+    pub fn outbox_counts(&self, connection_id: Option<&str>, entity: Option<&str>) -> ApiResult<OutboxCounts> {
+        Ok(self.inner.journal.outbox_counts(connection_id, entity)?)
     }
 
     /// `PRAGMA integrity_check` on the journal.

@@ -23,6 +23,8 @@ pub fn systems(sim: &RunningSim) -> DemoSystems {
         erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
         erpnext_shipping_account: ferry_sim::erpnext::SHIPPING_ACCOUNT.into(),
         erpnext_tax_account: ferry_sim::erpnext::VAT_ACCOUNT.into(),
+        erpnext_warehouse: ferry_sim::erpnext::WAREHOUSE.into(),
+        shopify_location: ferry_sim::shopify::LOCATION_ID.into(),
     }
 }
 

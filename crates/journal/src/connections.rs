@@ -55,6 +55,7 @@ pub struct FlowRow {
     pub source_id: String,
     pub target_id: String,
     pub enabled: bool,
+    pub settings: serde_json::Value,
 }
 
 fn connection_from_row(r: &Row<'_>) -> Result<ConnectionRow> {
@@ -149,9 +150,9 @@ impl Journal {
     pub fn set_flow(&self, flow: &FlowRow) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO flows (flow, source_id, target_id, enabled) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(flow, source_id, target_id) DO UPDATE SET enabled = ?4",
-                params![flow.flow, flow.source_id, flow.target_id, flow.enabled],
+                "INSERT INTO flows (flow, source_id, target_id, enabled, settings) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(flow, source_id, target_id) DO UPDATE SET enabled = ?4, settings = ?5",
+                params![flow.flow, flow.source_id, flow.target_id, flow.enabled, flow.settings.to_string()],
             )?;
             Ok(())
         })
@@ -159,11 +160,19 @@ impl Journal {
 
     pub fn flows(&self) -> Result<Vec<FlowRow>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT flow, source_id, target_id, enabled FROM flows ORDER BY flow, source_id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(FlowRow { flow: r.get(0)?, source_id: r.get(1)?, target_id: r.get(2)?, enabled: r.get(3)? })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let mut stmt = c.prepare("SELECT flow, source_id, target_id, enabled, settings FROM flows ORDER BY flow, source_id")?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(FlowRow {
+                    flow: r.get(0)?,
+                    source_id: r.get(1)?,
+                    target_id: r.get(2)?,
+                    enabled: r.get(3)?,
+                    settings: serde_json::from_str(&r.get::<_, String>(4)?)?,
+                });
+            }
+            Ok(out)
         })
     }
 }

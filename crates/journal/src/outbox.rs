@@ -19,6 +19,8 @@ pub enum OutboxState {
     InFlight,
     Done,
     Dead,
+    /// Replaced by a newer write of the same record before it ran.
+    Superseded,
 }
 
 impl OutboxState {
@@ -28,6 +30,7 @@ impl OutboxState {
             "in_flight" => Ok(Self::InFlight),
             "done" => Ok(Self::Done),
             "dead" => Ok(Self::Dead),
+            "superseded" => Ok(Self::Superseded),
             other => Err(JournalError::BadValue(format!("outbox state {other:?}"))),
         }
     }
@@ -44,6 +47,9 @@ pub struct NewWrite {
     pub entity_key: String,
     pub op: String,
     pub payload: serde_json::Value,
+    /// A newer value of the same record: older waiting writes of it are
+    /// superseded (for writes that set a value, like stock).
+    pub supersedes: bool,
 }
 
 /// A queued write as stored.
@@ -120,7 +126,14 @@ impl Journal {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)
                      ON CONFLICT(idempotency_key) DO NOTHING",
                 )?;
+                let mut supersede = tx.prepare_cached(
+                    "UPDATE outbox SET state = 'superseded', updated_at = ?4
+                     WHERE entity = ?1 AND entity_key = ?2 AND target_id = ?3 AND state IN ('pending', 'dead')",
+                )?;
                 for w in &page.writes {
+                    if w.supersedes {
+                        supersede.execute(params![w.entity, w.entity_key, w.target_id, ts])?;
+                    }
                     queued += insert.execute(params![
                         w.idempotency_key,
                         w.source_id,
@@ -324,14 +337,26 @@ impl Journal {
         })
     }
 
-    /// Counts of writes that touch `connection_id` as source or target, or
-    /// of all writes when `None`.
-    pub fn outbox_counts(&self, connection_id: Option<&str>) -> Result<OutboxCounts> {
+    /// The newest write of one record to one target that was not superseded.
+    pub fn latest_write(&self, entity: &str, entity_key: &str, target_id: &str) -> Result<Option<OutboxRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "{SELECT} WHERE entity = ?1 AND entity_key = ?2 AND target_id = ?3 AND state != 'superseded' ORDER BY id DESC LIMIT 1"
+            ))?;
+            let mut rows = stmt.query(params![entity, entity_key, target_id])?;
+            rows.next()?.map(row_to_outbox).transpose()
+        })
+    }
+
+    /// Counts of writes that touch `connection_id` as source or target (all
+    /// connections when `None`), of one entity or all.
+    pub fn outbox_counts(&self, connection_id: Option<&str>, entity: Option<&str>) -> Result<OutboxCounts> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT state, count(*) FROM outbox WHERE ?1 IS NULL OR source_id = ?1 OR target_id = ?1 GROUP BY state",
+                "SELECT state, count(*) FROM outbox WHERE (?1 IS NULL OR source_id = ?1 OR target_id = ?1)
+                 AND (?2 IS NULL OR entity = ?2) GROUP BY state",
             )?;
-            let mut rows = stmt.query([connection_id])?;
+            let mut rows = stmt.query(params![connection_id, entity])?;
             let mut counts = OutboxCounts::default();
             while let Some(r) = rows.next()? {
                 let n = r.get::<_, i64>(1)? as u64;
@@ -339,6 +364,7 @@ impl Journal {
                     OutboxState::Done => counts.done += n,
                     OutboxState::Pending | OutboxState::InFlight => counts.pending += n,
                     OutboxState::Dead => counts.dead += n,
+                    OutboxState::Superseded => {}
                 }
             }
             Ok(counts)
@@ -372,6 +398,7 @@ mod tests {
             entity_key: key.into(),
             op: "create".into(),
             payload: serde_json::json!({"id": key}),
+            supersedes: false,
         }
     }
 
@@ -429,7 +456,7 @@ mod tests {
         assert_eq!(j.due_writes("erp", now(), 10).expect("due").len(), 0, "the retry waits until its time");
         assert_eq!(j.due_writes("erp", later, 10).expect("due").len(), 1);
         assert_eq!(j.next_write_due("erp").expect("next"), Some(later));
-        assert_eq!(j.outbox_counts(Some("erp")).expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
+        assert_eq!(j.outbox_counts(Some("erp"), None).expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
 
         let dead = j.dead_writes(10).expect("dead");
         assert_eq!(dead.iter().map(|r| r.id).collect::<Vec<_>>(), vec![due[2].id]);

@@ -24,6 +24,8 @@ pub const MIGRATIONS: &[&str] = &[
         source_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         target_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         enabled   INTEGER NOT NULL DEFAULT 1,
+        -- per-pair settings, e.g. the warehouse → store location mapping
+        settings  TEXT NOT NULL DEFAULT '{}',
         PRIMARY KEY (flow, source_id, target_id)
     );
     CREATE TABLE links (
@@ -79,7 +81,7 @@ pub const MIGRATIONS: &[&str] = &[
         entity_key      TEXT NOT NULL,
         op              TEXT NOT NULL,
         payload         TEXT NOT NULL,
-        state           TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'dead')),
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'dead', 'superseded')),
         attempts        INTEGER NOT NULL DEFAULT 0,
         next_attempt_at TEXT NOT NULL,
         last_error      TEXT,

@@ -133,6 +133,16 @@ impl ErpNextSim {
         true
     }
 
+    /// Adds a Bin for an item in the seeded warehouse.
+    pub fn add_bin(&self, item_code: &str, actual: i64, reserved: i64) {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let bins = docs.entry("Bin".into()).or_default();
+        let name = format!("BIN-{:05}", bins.len() + 1);
+        bins.push(obj(json!({ "name": name, "item_code": item_code, "warehouse": WAREHOUSE, "actual_qty": actual,
+            "reserved_qty": reserved, "projected_qty": actual - reserved, "modified": modified })));
+    }
+
     /// (item code, available = on hand − reserved, at least 0) per Bin.
     pub fn available_stock(&self) -> Vec<(String, i64)> {
         self.documents("Bin")

@@ -6,11 +6,12 @@ mod orders;
 mod outbox;
 mod preview;
 mod reconcile;
+mod stock;
 
 pub(crate) use preview::preview_orders;
 pub(crate) use reconcile::reconcile_orders;
 
-use crate::api::{ApiError, ApiResult, Inner, SyncReport};
+use crate::api::{ApiError, ApiResult, Inner, FlowCounts};
 use crate::secrets::SecretSource;
 use ferry_connectors::{Erp, Store};
 use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent};
@@ -90,10 +91,11 @@ pub(crate) fn ends(inner: &Inner, flow: &FlowRow) -> ApiResult<(ConnectionRow, C
 }
 
 /// Runs one flow job once.
-pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> ApiResult<SyncReport> {
+pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> ApiResult<FlowCounts> {
     let (source, target) = ends(inner, flow)?;
     match flow.flow.as_str() {
         "orders" => orders::run(inner, &source, &target, mode).await,
+        "stock" => stock::run(inner, &source, &target, flow, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
     }
 }

@@ -3,7 +3,7 @@
 //! Writing: the outbox worker posts each queued order, looking it up first.
 
 use super::{pause_for_auth, store_for, RunMode};
-use crate::api::{ApiResult, Inner, SyncReport};
+use crate::api::{ApiResult, Inner, FlowCounts};
 use ferry_domain::error::backoff;
 use ferry_domain::{plan_orders, ConnectorError, CursorWindow, Disposition, Order, OrderDecision};
 use ferry_journal::{ConnectionRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
@@ -16,8 +16,8 @@ const READ_ATTEMPTS: u32 = 4;
 /// Rate-limit waits per page before the run gives up.
 const MAX_WAITS: u32 = 20;
 
-pub(crate) async fn run(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow, mode: RunMode) -> ApiResult<SyncReport> {
-    let mut report = SyncReport::default();
+pub(crate) async fn run(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow, mode: RunMode) -> ApiResult<FlowCounts> {
+    let mut report = FlowCounts::default();
     if store.paused_reason.is_none() {
         let (fetched, queued) = read(inner, store, erp).await?;
         report.fetched = fetched;
@@ -135,6 +135,7 @@ async fn read_pages(
                         entity_key: o.id.clone(),
                         op: "create".into(),
                         payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
+                        supersedes: false,
                     });
                     events.push(NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} queued for {}", o.number, erp.name)).on(&store_conn.id));
                 }
@@ -147,6 +148,7 @@ async fn read_pages(
                         entity_key: o.id.clone(),
                         op: "cancel".into(),
                         payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
+                        supersedes: false,
                     });
                     events.push(
                         NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name))
@@ -193,22 +195,31 @@ pub(super) async fn fetch_with_retry(
     after: Option<&str>,
     store_id: &str,
 ) -> Result<ferry_connectors::Page<Order>, ConnectorError> {
+    read_with_retry(inner, store_id, || store.orders_page(since, after)).await
+}
+
+/// Runs a read, waiting out rate limits exactly and retrying transient
+/// failures a few times with backoff; the run gives up after that (its
+/// cursor stays where the last committed page left it).
+pub(super) async fn read_with_retry<T, F, Fut>(inner: &Inner, conn_id: &str, mut read: F) -> Result<T, ConnectorError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ConnectorError>>,
+{
     let (mut attempt, mut waits) = (0u32, 0u32);
     loop {
-        match store.orders_page(since, after).await {
-            Ok(page) => return Ok(page),
+        match read().await {
+            Ok(v) => return Ok(v),
             Err(e) => match e.disposition() {
                 Disposition::WaitThenRetry(d) if waits < MAX_WAITS => {
                     waits += 1;
-                    tracing::debug!(?d, "store asked us to wait");
+                    tracing::debug!(?d, "asked to wait");
                     tokio::time::sleep(d).await;
                 }
                 Disposition::RetryWithBackoff if attempt + 1 < READ_ATTEMPTS => {
                     attempt += 1;
                     let wait = backoff(attempt, Duration::from_millis(500), Duration::from_secs(10), fastrand::f64());
-                    inner.live.update(store_id, |l| {
-                        l.retry_at = chrono::Duration::from_std(wait).ok().map(|w| inner.now() + w)
-                    });
+                    inner.live.update(conn_id, |l| l.retry_at = chrono::Duration::from_std(wait).ok().map(|w| inner.now() + w));
                     inner.changed();
                     tokio::time::sleep(wait).await;
                 }
