@@ -307,3 +307,32 @@ async fn reconciliation_finds_missing_orders_totals_and_open_cancellations() {
     assert!(matches!(after[0].drift[0], ferry_engine::DriftItem::TotalDiffers { .. }));
     assert!(s.engine.reconcile(today, from).await.is_err(), "a backwards range is refused with a reason");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_are_matched_by_email_then_by_name_and_postcode() {
+    let s = scenario(0).await;
+    let erp = &s.sim.sim.erpnext;
+    // Kept by hand in the ERP, without an email, with a shipping address.
+    erp.add_customer_with_address("Grace Hopper", "10115");
+    let at = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let shop = &s.sim.sim.shopify;
+    shop.place_order_by("Grace", "Hopper", Some("grace@example.com"), "10115", at);
+    s.engine.sync_until_idle().await.expect("sync");
+    let customer_of = |i: usize| erp.documents("Sales Order")[i].get("customer").and_then(|c| c.as_str()).map(str::to_owned);
+    assert_eq!(customer_of(0).as_deref(), Some("Grace Hopper"), "same name and postcode: the ERP's own customer");
+    assert_eq!(erp.documents("Customer").len(), 1, "no second Grace Hopper was created");
+
+    // Another Grace Hopper, elsewhere: a customer of her own, with her address.
+    shop.place_order_by("Grace", "Hopper", Some("other.grace@example.com"), "20095", at + chrono::Duration::seconds(1));
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(customer_of(1).as_deref(), Some("Grace Hopper-1"));
+    let addresses = erp.documents("Address");
+    let hers = addresses.iter().find(|a| a.get("pincode").and_then(|p| p.as_str()) == Some("20095")).expect("her address");
+    assert_eq!(hers.get("country").and_then(|c| c.as_str()), Some("Germany"), "the country as ERPNext names it");
+
+    // She orders again under a new name: the email decides.
+    shop.place_order_by("G.", "Hopper-Smith", Some("other.grace@example.com"), "20095", at + chrono::Duration::seconds(2));
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(customer_of(2).as_deref(), Some("Grace Hopper-1"), "matched by email first");
+    assert_eq!(erp.documents("Customer").len(), 2);
+}

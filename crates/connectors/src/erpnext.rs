@@ -131,15 +131,28 @@ impl ErpNext {
     }
 
     /// Finds the customer by email (or by name for guests), creating it if missing.
+    /// Finds the order's customer, matched by email, then by name and
+    /// postcode of a shipping address; creates the customer (and that
+    /// address) when neither matches.
     async fn ensure_customer(&self, order: &Order) -> Result<String> {
         let _one_at_a_time = self.customer_lock.lock().await;
         let name = order.customer.display_name();
-        let filters = match &order.customer.email {
-            Some(email) => json!([["email_id", "=", email]]),
-            None => json!([["customer_name", "=", name]]),
-        };
-        if let Some(found) = self.list("Customer", filters, json!(["name"]), 1).await?.first() {
-            return string_field(found, "name", "Customer");
+        if let Some(email) = &order.customer.email {
+            if let Some(found) = self.list("Customer", json!([["email_id", "=", email]]), json!(["name"]), 1).await?.first() {
+                return string_field(found, "name", "Customer");
+            }
+        }
+        let address = order.shipping_address.as_ref();
+        let postcode = address.and_then(|a| a.postcode.as_deref()).filter(|p| !p.trim().is_empty());
+        if let Some(postcode) = postcode {
+            if let Some(customer) = self.customer_by_address(&name, postcode).await? {
+                return Ok(customer);
+            }
+        } else if order.customer.email.is_none() {
+            // A guest with neither email nor postcode: the name is all there is.
+            if let Some(found) = self.list("Customer", json!([["customer_name", "=", name]]), json!(["name"]), 1).await?.first() {
+                return string_field(found, "name", "Customer");
+            }
         }
         let created = self
             .call(
@@ -154,7 +167,41 @@ impl ErpNext {
                 })),
             )
             .await?;
-        string_field(&created, "name", "Customer")
+        let customer = string_field(&created, "name", "Customer")?;
+        if let (Some(a), Some(_)) = (address, postcode) {
+            let mut doc = json!({
+                "address_title": name,
+                "address_type": "Shipping",
+                "address_line1": a.line1.clone().unwrap_or_default(),
+                "address_line2": a.line2,
+                "city": a.city.clone().unwrap_or_default(),
+                "pincode": a.postcode,
+                "phone": a.phone,
+                "links": [{ "link_doctype": "Customer", "link_name": customer }],
+            });
+            if let Some(country) = a.country.as_deref().and_then(country_name) {
+                doc["country"] = json!(country);
+            }
+            self.call(Method::POST, &self.resource_url("Address"), &[], Some(&doc)).await?;
+        }
+        Ok(customer)
+    }
+
+    /// The customer linked to an address with this title and postcode.
+    async fn customer_by_address(&self, name: &str, postcode: &str) -> Result<Option<String>> {
+        let filters = json!([["address_title", "=", name], ["pincode", "=", postcode]]);
+        for address in self.list("Address", filters, json!(["name"]), 5).await? {
+            let id = string_field(&address, "name", "Address")?;
+            let url = format!("{}/{}", self.resource_url("Address"), urlencoding::encode(&id));
+            let doc = self.call(Method::GET, &url, &[], None).await?;
+            let linked = doc.get("links").and_then(Value::as_array).into_iter().flatten().find(|l| {
+                l.get("link_doctype").and_then(Value::as_str) == Some("Customer")
+            });
+            if let Some(customer) = linked.and_then(|l| l.get("link_name")).and_then(Value::as_str) {
+                return Ok(Some(customer.to_owned()));
+            }
+        }
+        Ok(None)
     }
 
     /// Shipping and (when not included in prices) VAT as "Actual" charges,
@@ -355,6 +402,18 @@ fn string_field(v: &Value, field: &str, doctype: &str) -> Result<String> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| ConnectorError::Protocol(format!("ERPNext {doctype} has no text field {field:?}")))
+}
+
+/// ERPNext names countries in words (its Country doctype); stores send
+/// ISO codes. Unknown codes are left out rather than guessed.
+fn country_name(code: &str) -> Option<&'static str> {
+    const NAMES: &[(&str, &str)] = &[
+        ("AT", "Austria"), ("BE", "Belgium"), ("CH", "Switzerland"), ("CZ", "Czech Republic"), ("DE", "Germany"),
+        ("DK", "Denmark"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"), ("GB", "United Kingdom"),
+        ("IE", "Ireland"), ("IT", "Italy"), ("LU", "Luxembourg"), ("NL", "Netherlands"), ("NO", "Norway"),
+        ("PL", "Poland"), ("PT", "Portugal"), ("SE", "Sweden"), ("US", "United States"),
+    ];
+    NAMES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, n)| *n)
 }
 
 /// Parses `2026-11-26 14:05:01.123456` in `tz`. A time that a DST change

@@ -84,7 +84,7 @@ impl ErpNextSim {
                 })
                 .collect(),
         );
-        for doctype in ["Customer", "Sales Order"] {
+        for doctype in ["Customer", "Address", "Sales Order"] {
             docs.insert(doctype.into(), Vec::new());
         }
         Self {
@@ -166,6 +166,19 @@ impl ErpNextSim {
         doc.insert(field.to_owned(), value);
         doc.insert("modified".into(), json!(modified));
         true
+    }
+
+    /// A customer entered by hand (no email), with a shipping address.
+    pub fn add_customer_with_address(&self, name: &str, postcode: &str) {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.entry("Customer".into()).or_default().push(obj(json!({
+            "name": name, "customer_name": name, "customer_type": "Individual", "modified": modified, "docstatus": 0
+        })));
+        docs.entry("Address".into()).or_default().push(obj(json!({
+            "name": format!("{name}-Shipping"), "address_title": name, "address_type": "Shipping", "address_line1": "1 Old Road",
+            "city": "Berlin", "pincode": postcode, "links": [{ "link_doctype": "Customer", "link_name": name }], "modified": modified
+        })));
     }
 
     /// Adds an Item (a person fixing a missing item code).
@@ -477,6 +490,28 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
                 let mut n = 1;
                 while exists(&docs, "Customer", &name) {
                     name = format!("{base}-{n}");
+                    n += 1;
+                }
+                name
+            }
+            "Address" => {
+                if let Err(r) = mandatory(&doc, "Address", &["address_title", "address_line1", "city"]) {
+                    return r;
+                }
+                for link in doc.get("links").and_then(Value::as_array).into_iter().flatten() {
+                    let (Some(dt), Some(n)) = (link.get("link_doctype").and_then(Value::as_str), link.get("link_name").and_then(Value::as_str)) else {
+                        return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Address links need link_doctype and link_name");
+                    };
+                    if !exists(&docs, dt, n) {
+                        return link_error(dt, n);
+                    }
+                }
+                let title = doc.get("address_title").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let kind = doc.get("address_type").and_then(Value::as_str).unwrap_or("Billing").to_owned();
+                let mut name = format!("{title}-{kind}");
+                let mut n = 1;
+                while exists(&docs, "Address", &name) {
+                    name = format!("{title}-{kind}-{n}");
                     n += 1;
                 }
                 name

@@ -211,6 +211,21 @@ impl ShopifySim {
             .collect()
     }
 
+    /// Places one order (one Blue Mug) by a given person, shipped in Germany. Returns its id.
+    pub fn place_order_by(&self, first: &str, last: &str, email: Option<&str>, postcode: &str, at: DateTime<Utc>) -> String {
+        let id = self.place_custom_order(&[("MUG-01", "Blue Mug", 1, "12.00")], at);
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(o) = orders.iter_mut().find(|o| o.node["id"] == id.as_str()) {
+            o.node["email"] = json!(email);
+            o.node["customer"] = json!({ "id": format!("gid://shopify/Customer/{}", o.id), "email": email, "firstName": first, "lastName": last, "phone": null });
+            o.node["shippingAddress"]["name"] = json!(format!("{first} {last}"));
+            o.node["shippingAddress"]["zip"] = json!(postcode);
+            o.node["shippingAddress"]["city"] = json!("Berlin");
+            o.node["shippingAddress"]["countryCodeV2"] = json!("DE");
+        }
+        id
+    }
+
     /// Every order's GraphQL id.
     pub fn order_ids(&self) -> Vec<String> {
         let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
