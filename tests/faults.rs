@@ -172,3 +172,32 @@ async fn bad_settings_are_refused_with_what_and_where() {
     let engine: &Engine = &s.engine;
     assert!(engine.update_settings("nope", &serde_json::json!({})).is_err(), "an unknown connection is an error");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_reports_silence_once_and_reconciles_daily() {
+    let t0 = chrono::Utc::now();
+    let clock = Arc::new(ferry_domain::FixedClock::new(t0));
+    let dir = tempfile::tempdir().expect("data dir");
+    let options = EngineOptions { clock: clock.clone(), tuning: fast_tuning(), ..EngineOptions::new(dir.path(), Secrets::memory_only()) };
+    let demo = ferry_engine::demo::start(options, SimOptions { orders: 20, now: t0, ..SimOptions::default() }).await.expect("demo");
+    let engine = &demo.engine;
+    engine.sync_until_idle().await.expect("sync");
+
+    let first = engine.check_health().await.expect("check");
+    assert!(first.stale.is_empty(), "just synced: nothing is stale");
+    assert!(first.reconciled, "no reconciliation yet today: one runs");
+    assert!(!engine.check_health().await.expect("check").reconciled, "and not again the same day");
+
+    clock.set(t0 + chrono::Duration::hours(3));
+    let mut silent = engine.check_health().await.expect("check").stale;
+    silent.sort();
+    assert_eq!(silent, vec![DEMO_ERP_ID.to_string(), DEMO_STORE_ID.to_string()], "three hours without a successful run");
+    assert!(engine.check_health().await.expect("check").stale.is_empty(), "said once, not every five minutes");
+    let alerts = engine.notifications(20).expect("alerts");
+    assert!(alerts.iter().any(|a| a.title == "Demo shop (Shopify) has not synced for 3 hours"), "{alerts:?}");
+
+    engine.sync_until_idle().await.expect("sync again");
+    assert!(engine.check_health().await.expect("check").stale.is_empty(), "recovered");
+    clock.set(t0 + chrono::Duration::hours(6));
+    assert_eq!(engine.check_health().await.expect("check").stale.len(), 2, "silent again: said again");
+}

@@ -568,6 +568,13 @@ impl Engine {
         Ok(reports)
     }
 
+    /// The watchdog's check, run by the scheduler every few minutes: alerts
+    /// for connections with no successful run for too long, and the daily
+    /// reconciliation when it is due.
+    pub async fn check_health(&self) -> ApiResult<crate::health::HealthCheck> {
+        crate::health::check(&self.inner).await
+    }
+
     /// Starts the scheduler (replacing a running one). Must be called from
     /// within a Tokio runtime.
     pub fn start_scheduler(&self, schedule: Schedule) -> ApiResult<()> {

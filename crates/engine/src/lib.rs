@@ -7,6 +7,7 @@ pub mod api;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod flows;
+pub mod health;
 mod live;
 mod scheduler;
 pub mod secrets;

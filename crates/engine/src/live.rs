@@ -10,6 +10,8 @@ pub(crate) struct LiveState {
     pub syncing: bool,
     pub next_run_at: Option<DateTime<Utc>>,
     pub retry_at: Option<DateTime<Utc>>,
+    /// A "has not synced for N hours" alert was raised and still stands.
+    pub stale_alerted: bool,
 }
 
 #[derive(Debug, Default)]

@@ -46,7 +46,11 @@ struct Job {
 
 pub(crate) struct Scheduler {
     jobs: Vec<Job>,
+    watchdog: JoinHandle<()>,
 }
+
+/// How often the watchdog looks (see `health`).
+const WATCH_EVERY: Duration = Duration::from_secs(300);
 
 impl Scheduler {
     pub fn start(inner: Arc<Inner>, flows: Vec<FlowRow>, schedule: Schedule) -> Self {
@@ -58,7 +62,15 @@ impl Scheduler {
                 Job { flow, wake, task }
             })
             .collect();
-        Self { jobs }
+        let watchdog = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(WATCH_EVERY).await;
+                if let Err(e) = crate::health::check(&inner).await {
+                    tracing::warn!("health check failed: {e}");
+                }
+            }
+        });
+        Self { jobs, watchdog }
     }
 
     /// Wakes the jobs that touch `connection_id` (all when `None`).
@@ -78,6 +90,7 @@ impl Scheduler {
         for job in self.jobs {
             job.task.abort();
         }
+        self.watchdog.abort();
     }
 }
 
