@@ -54,10 +54,15 @@ impl CostBucket {
         (Duration::from_secs_f64(wait), Reservation { bucket: self, cost })
     }
 
-    /// Records what the system reported after a call.
+    /// Records what the system reported after a call. Answers to
+    /// concurrent calls can arrive out of order, so an older, fuller report
+    /// never raises our estimate: we keep the lower of the two.
     pub fn observe(&self, max: f64, available: f64, rate: f64) {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let outstanding = guard.map_or(0.0, |s| s.outstanding);
+        let (available, outstanding) = match *guard {
+            Some(s) => ((s.available + s.at.elapsed().as_secs_f64() * s.rate).min(s.max).min(available), s.outstanding),
+            None => (available, 0.0),
+        };
         *guard = Some(State { max, available, rate, at: Instant::now(), outstanding });
     }
 }
@@ -86,6 +91,15 @@ mod tests {
         b.observe(2000.0, 250.0, 100.0);
         let (w4, _r4) = b.reserve(100.0);
         assert!(w4 > Duration::from_millis(900), "a new report keeps the calls still in flight counted: {w4:?}");
+    }
+
+    #[test]
+    fn a_late_fuller_report_does_not_raise_the_estimate() {
+        let b = CostBucket::default();
+        b.observe(2000.0, 300.0, 100.0); // the newer answer arrives first
+        b.observe(2000.0, 900.0, 100.0); // an older one, from before other calls spent
+        let (wait, _r) = b.reserve(377.0);
+        assert!(wait > Duration::from_millis(700), "the estimate stays at the lower report: {wait:?}");
     }
 
     #[test]
