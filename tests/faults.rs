@@ -37,7 +37,11 @@ async fn sync_until_converged(s: &Scenario, max_runs: usize) -> usize {
         "not converged after {max_runs} runs: {:?}; outbox {:?}; overview {:?}",
         s.sim.sim.stats(),
         s.engine.outbox_counts(None, None),
-        s.engine.overview().map(|o| o.connections.into_iter().map(|c| (c.state_text, c.recent_failures)).collect::<Vec<_>>())
+        s.engine.overview().map(|o| o
+            .connections
+            .into_iter()
+            .map(|c| (c.state_text, c.recent_failures))
+            .collect::<Vec<_>>())
     );
 }
 
@@ -57,7 +61,10 @@ async fn twenty_percent_5xx_ten_percent_429_and_timeouts_on_both_sides() {
     let runs = sync_until_converged(&s, 30).await;
     eprintln!("chaos: converged after {runs} runs");
     assert_converged(s.sim.sim.stats());
-    assert!(s.engine.dead_letters(10).expect("dead letters").is_empty(), "transient faults never dead-letter an order here");
+    assert!(
+        s.engine.dead_letters(10).expect("dead letters").is_empty(),
+        "transient faults never dead-letter an order here"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +72,11 @@ async fn a_malformed_page_in_the_middle_of_a_run_is_retried() {
     let s = scenario(600).await; // three pages of 250
     s.sim.sim.shopify.faults.malformed_on_request(2);
     let r = s.engine.sync_until_idle().await.expect("sync");
-    assert_eq!((r.orders().fetched, r.orders().written, r.orders().failed), (600, 600, 0), "the cut page is read again: {r:?}");
+    assert_eq!(
+        (r.orders().fetched, r.orders().written, r.orders().failed),
+        (600, 600, 0),
+        "the cut page is read again: {r:?}"
+    );
     assert_converged(s.sim.sim.stats());
 }
 
@@ -74,9 +85,15 @@ async fn a_day_offline_is_caught_up_without_gaps_or_repeats() {
     let now = chrono::Utc::now();
     let clock = Arc::new(ferry_domain::FixedClock::new(now - chrono::Duration::hours(24)));
     let dir = tempfile::tempdir().expect("data dir");
-    let options = EngineOptions { clock: clock.clone(), tuning: fast_tuning(), ..EngineOptions::new(dir.path(), Secrets::memory_only()) };
+    let options = EngineOptions {
+        clock: clock.clone(),
+        tuning: fast_tuning(),
+        ..EngineOptions::new(dir.path(), Secrets::memory_only())
+    };
     // About 33 hours of orders, the newest now.
-    let demo = ferry_engine::demo::start(options, SimOptions { orders: 1000, now, ..SimOptions::default() }).await.expect("demo");
+    let demo = ferry_engine::demo::start(options, SimOptions { orders: 1000, now, ..SimOptions::default() })
+        .await
+        .expect("demo");
     let (engine, sim) = (&demo.engine, &demo.sim.sim);
 
     let first = engine.sync_until_idle().await.expect("sync a day ago");
@@ -178,8 +195,14 @@ async fn the_watchdog_reports_silence_once_and_reconciles_daily() {
     let t0 = chrono::Utc::now();
     let clock = Arc::new(ferry_domain::FixedClock::new(t0));
     let dir = tempfile::tempdir().expect("data dir");
-    let options = EngineOptions { clock: clock.clone(), tuning: fast_tuning(), ..EngineOptions::new(dir.path(), Secrets::memory_only()) };
-    let demo = ferry_engine::demo::start(options, SimOptions { orders: 20, now: t0, ..SimOptions::default() }).await.expect("demo");
+    let options = EngineOptions {
+        clock: clock.clone(),
+        tuning: fast_tuning(),
+        ..EngineOptions::new(dir.path(), Secrets::memory_only())
+    };
+    let demo = ferry_engine::demo::start(options, SimOptions { orders: 20, now: t0, ..SimOptions::default() })
+        .await
+        .expect("demo");
     let engine = &demo.engine;
     engine.sync_until_idle().await.expect("sync");
 
@@ -191,7 +214,11 @@ async fn the_watchdog_reports_silence_once_and_reconciles_daily() {
     clock.set(t0 + chrono::Duration::hours(3));
     let mut silent = engine.check_health().await.expect("check").stale;
     silent.sort();
-    assert_eq!(silent, vec![DEMO_ERP_ID.to_string(), DEMO_STORE_ID.to_string()], "three hours without a successful run");
+    assert_eq!(
+        silent,
+        vec![DEMO_ERP_ID.to_string(), DEMO_STORE_ID.to_string()],
+        "three hours without a successful run"
+    );
     assert!(engine.check_health().await.expect("check").stale.is_empty(), "said once, not every five minutes");
     let alerts = engine.notifications(20).expect("alerts");
     assert!(alerts.iter().any(|a| a.title == "Demo shop (Shopify) has not synced for 3 hours"), "{alerts:?}");

@@ -52,7 +52,11 @@ async fn secrets_live_in_the_keychain_and_never_in_the_journal() {
         .expect("valid connection");
     s.engine.store_secret(&id, &secret).expect("stored in the keychain");
     let secrets = Secrets::os_keychain();
-    assert_eq!(secrets.get(&id), Ok((secret.clone(), SecretSource::Keychain)), "a second handle reads it from the keychain");
+    assert_eq!(
+        secrets.get(&id),
+        Ok((secret.clone(), SecretSource::Keychain)),
+        "a second handle reads it from the keychain"
+    );
 
     // The demo's tokens went to the keychain too; a sync uses them.
     let r = s.engine.sync_until_idle().await.expect("sync with keychain secrets");
@@ -66,7 +70,11 @@ async fn secrets_live_in_the_keychain_and_never_in_the_journal() {
     }
 
     assert!(s.engine.remove_connection(&id).expect("removed"));
-    assert_eq!(secrets.get(&id), Err(SecretError::Missing(id.clone())), "removing a connection deletes its keychain entry");
+    assert_eq!(
+        secrets.get(&id),
+        Err(SecretError::Missing(id.clone())),
+        "removing a connection deletes its keychain entry"
+    );
     for demo in [ferry_engine::DEMO_STORE_ID, ferry_engine::DEMO_ERP_ID] {
         s.engine.remove_connection(demo).expect("clean up demo entries");
     }

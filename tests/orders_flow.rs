@@ -11,13 +11,24 @@ async fn a_thousand_orders_reach_the_erp_exactly_once() {
     let first = s.engine.sync_until_idle().await.expect("sync runs");
     assert_eq!(first.orders().written, 1000, "every seeded order is posted in one run");
     let stats = s.sim.sim.stats();
-    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (1000, 0, 0), "counted from the ERP emulator: {stats:?}");
-    assert_eq!(stats.total_mismatches, 0, "with shipping, discounts and VAT, every ERP total equals the store total to the cent");
+    assert_eq!(
+        (stats.erp_sales_orders, stats.duplicates, stats.missing),
+        (1000, 0, 0),
+        "counted from the ERP emulator: {stats:?}"
+    );
+    assert_eq!(
+        stats.total_mismatches, 0,
+        "with shipping, discounts and VAT, every ERP total equals the store total to the cent"
+    );
 
     let second = s.engine.sync_until_idle().await.expect("second sync runs");
     assert_eq!((second.orders().queued, second.orders().written), (0, 0), "a second run finds nothing new to post");
     assert_eq!(s.sim.sim.stats().erp_sales_orders, 1000, "and the ERP still has each order once");
-    assert_eq!(s.sim.sim.shopify.throttled.load(std::sync::atomic::Ordering::Relaxed), 0, "pacing keeps normal running free of throttling");
+    assert_eq!(
+        s.sim.sim.shopify.throttled.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "pacing keeps normal running free of throttling"
+    );
     s.engine.check_journal().expect("journal passes integrity_check");
 
     let o = s.engine.overview().expect("overview");
@@ -107,7 +118,11 @@ async fn rescan_reads_again_but_posts_nothing_twice() {
     let s = scenario(60).await;
     s.engine.sync_until_idle().await.expect("first sync");
     assert!(s.engine.rescan(0).is_err(), "zero hours is refused with a reason");
-    assert_eq!(s.engine.rescan(48).expect("rescan"), 2, "the store's order cursor and the ERP's stock cursor move back");
+    assert_eq!(
+        s.engine.rescan(48).expect("rescan"),
+        2,
+        "the store's order cursor and the ERP's stock cursor move back"
+    );
     let r = s.engine.sync_until_idle().await.expect("sync after rescan");
     assert_eq!(r.orders().fetched, 60, "the span is read again");
     assert_eq!((r.orders().queued, r.orders().written), (0, 0), "and nothing is posted twice");
@@ -188,8 +203,11 @@ async fn a_dry_run_previews_and_writes_nothing() {
     // A second install previewing the same systems finds the orders already
     // in the ERP (by our reference) and would link them, not post them.
     let dir = tempfile::tempdir().expect("second data dir");
-    let other = ferry_engine::Engine::open(ferry_engine::EngineOptions::new(dir.path(), ferry_engine::secrets::Secrets::memory_only()))
-        .expect("second engine");
+    let other = ferry_engine::Engine::open(ferry_engine::EngineOptions::new(
+        dir.path(),
+        ferry_engine::secrets::Secrets::memory_only(),
+    ))
+    .expect("second engine");
     other.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("demo connections");
     let lines = other.dry_run().await.expect("dry run on a fresh install");
     assert_eq!(lines.len(), 15);
@@ -228,7 +246,10 @@ async fn an_unmapped_shipping_account_is_refused_with_where_to_set_it() {
         })
         .expect("valid connection");
     let r = s.engine.sync_until_idle().await.expect("sync");
-    assert!(r.orders().failed > 0 && r.orders().written > 0, "orders without shipping go, those with shipping wait: {r:?}");
+    assert!(
+        r.orders().failed > 0 && r.orders().written > 0,
+        "orders without shipping go, those with shipping wait: {r:?}"
+    );
     let dead = s.engine.dead_letters(100).expect("dead letters");
     assert!(dead.iter().all(|d| d.error.contains("`shipping_account`")), "{dead:?}");
 
@@ -254,14 +275,22 @@ async fn store_cancellations_follow_to_the_erp_once() {
     s.sim.sim.shopify.cancel_order(&late, at);
 
     let r = s.engine.sync_until_idle().await.expect("sync with cancellations");
-    assert_eq!((r.orders().queued, r.orders().written, r.orders().failed), (3, 3, 0), "three cancels, nothing else: {r:?}");
+    assert_eq!(
+        (r.orders().queued, r.orders().written, r.orders().failed),
+        (3, 3, 0),
+        "three cancels, nothing else: {r:?}"
+    );
     let stats = s.sim.sim.stats();
     assert_eq!((stats.not_cancelled, stats.missing, stats.duplicates), (0, 0, 0), "{stats:?}");
     assert_eq!(stats.erp_sales_orders, 17, "the three cancelled documents no longer count as live orders");
 
     s.engine.rescan(24).expect("rescan");
     let again = s.engine.sync_until_idle().await.expect("sync again");
-    assert_eq!((again.orders().queued, again.orders().written), (0, 0), "a cancellation is applied once, even when read again");
+    assert_eq!(
+        (again.orders().queued, again.orders().written),
+        (0, 0),
+        "a cancellation is applied once, even when read again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,7 +305,8 @@ async fn reconciliation_finds_missing_orders_totals_and_open_cancellations() {
     assert_eq!((clean[0].store_orders, clean[0].erp_documents), (50, 50));
 
     // Someone edits a total in the ERP; a new order and a cancellation are not synced yet.
-    let so = s.sim.sim.erpnext.documents("Sales Order")[0].get("name").and_then(|n| n.as_str()).expect("name").to_owned();
+    let so =
+        s.sim.sim.erpnext.documents("Sales Order")[0].get("name").and_then(|n| n.as_str()).expect("name").to_owned();
     assert!(s.sim.sim.erpnext.set_field("Sales Order", &so, "grand_total", serde_json::json!("1.00")));
     let at = chrono::Utc::now() - chrono::Duration::seconds(1);
     s.sim.sim.shopify.place_custom_order(&[("MUG-01", "Blue Mug", 1, "12.00")], at);
@@ -318,7 +348,8 @@ async fn customers_are_matched_by_email_then_by_name_and_postcode() {
     let shop = &s.sim.sim.shopify;
     shop.place_order_by("Grace", "Hopper", Some("grace@example.com"), "10115", at);
     s.engine.sync_until_idle().await.expect("sync");
-    let customer_of = |i: usize| erp.documents("Sales Order")[i].get("customer").and_then(|c| c.as_str()).map(str::to_owned);
+    let customer_of =
+        |i: usize| erp.documents("Sales Order")[i].get("customer").and_then(|c| c.as_str()).map(str::to_owned);
     assert_eq!(customer_of(0).as_deref(), Some("Grace Hopper"), "same name and postcode: the ERP's own customer");
     assert_eq!(erp.documents("Customer").len(), 1, "no second Grace Hopper was created");
 
@@ -327,11 +358,18 @@ async fn customers_are_matched_by_email_then_by_name_and_postcode() {
     s.engine.sync_until_idle().await.expect("sync");
     assert_eq!(customer_of(1).as_deref(), Some("Grace Hopper-1"));
     let addresses = erp.documents("Address");
-    let hers = addresses.iter().find(|a| a.get("pincode").and_then(|p| p.as_str()) == Some("20095")).expect("her address");
+    let hers =
+        addresses.iter().find(|a| a.get("pincode").and_then(|p| p.as_str()) == Some("20095")).expect("her address");
     assert_eq!(hers.get("country").and_then(|c| c.as_str()), Some("Germany"), "the country as ERPNext names it");
 
     // She orders again under a new name: the email decides.
-    shop.place_order_by("G.", "Hopper-Smith", Some("other.grace@example.com"), "20095", at + chrono::Duration::seconds(2));
+    shop.place_order_by(
+        "G.",
+        "Hopper-Smith",
+        Some("other.grace@example.com"),
+        "20095",
+        at + chrono::Duration::seconds(2),
+    );
     s.engine.sync_until_idle().await.expect("sync");
     assert_eq!(customer_of(2).as_deref(), Some("Grace Hopper-1"), "matched by email first");
     assert_eq!(erp.documents("Customer").len(), 2);

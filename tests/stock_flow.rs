@@ -36,7 +36,10 @@ async fn an_unmapped_warehouse_is_reported_not_guessed() {
     assert_eq!(s.sim.sim.shopify.available("MUG-01"), None);
 
     let refused = s.engine.enable_flow("stock", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({ "locations": {} }));
-    assert!(refused.expect_err("backwards").message.contains("the stock flow goes from an ERP to a store"), "stock flows from the ERP to the store");
+    assert!(
+        refused.expect_err("backwards").message.contains("the stock flow goes from an ERP to a store"),
+        "stock flows from the ERP to the store"
+    );
     let refused = s.engine.enable_flow("stock", DEMO_ERP_ID, DEMO_STORE_ID, serde_json::json!({}));
     assert!(refused.expect_err("no mapping").message.contains("\"locations\""), "the message says what to set");
 }

@@ -1,8 +1,8 @@
 //! `ferry sim` and `ferry demo`: the built-in emulated shop, ERP and courier.
 
 use anyhow::{Context, Result};
-use ferry_engine::secrets::{SecretSource, Secrets};
 use ferry_engine::demo::Demo;
+use ferry_engine::secrets::{SecretSource, Secrets};
 use ferry_engine::{fresh_demo_dir, EngineOptions, Schedule};
 use ferry_sim::{RunningSim, SimOptions, SimStats};
 use indicatif::{ProgressBar, ProgressStyle};

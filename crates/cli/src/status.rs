@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Local, Utc};
-use ferry_engine::{Engine, EngineOptions, PreviewAction, Schedule};
 use ferry_engine::secrets::Secrets;
+use ferry_engine::{Engine, EngineOptions, PreviewAction, Schedule};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -70,7 +70,10 @@ pub fn replay(data_dir: &Path, id: Option<i64>, all: bool) -> Result<ExitCode> {
             println!("No failed writes.");
         }
         for d in &dead {
-            println!("{:>6}  {} {} → {}: {} (after {} attempts)", d.id, d.entity, d.label, d.target_id, d.error, d.attempts);
+            println!(
+                "{:>6}  {} {} → {}: {} (after {} attempts)",
+                d.id, d.entity, d.label, d.target_id, d.error, d.attempts
+            );
         }
         if !dead.is_empty() {
             println!("Fix the cause, then `ferry replay ID` or `ferry replay --all`, and sync.");

@@ -50,7 +50,10 @@ async fn killed_mid_run_and_restarted_posts_each_order_once() {
         child.kill().expect("SIGKILL");
         let _ = child.wait();
         let stats = sim.sim.stats();
-        assert!(stats.erp_sales_orders < ORDERS, "the kill landed before the end ({stats:?}); the test proves nothing otherwise");
+        assert!(
+            stats.erp_sales_orders < ORDERS,
+            "the kill landed before the end ({stats:?}); the test proves nothing otherwise"
+        );
         assert!(stats.erp_sales_orders >= previous, "nothing posted is lost");
         assert_eq!(stats.duplicates, 0, "no duplicate after a kill: {stats:?}");
         previous = stats.erp_sales_orders;
@@ -60,7 +63,11 @@ async fn killed_mid_run_and_restarted_posts_each_order_once() {
     let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
     assert!(status.success(), "the final run finishes cleanly: {status:?}");
     let stats = sim.sim.stats();
-    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (ORDERS, 0, 0), "each order exactly once: {stats:?}");
+    assert_eq!(
+        (stats.erp_sales_orders, stats.duplicates, stats.missing),
+        (ORDERS, 0, 0),
+        "each order exactly once: {stats:?}"
+    );
     let engine = Engine::open(EngineOptions::new(dir.path(), Secrets::memory_only())).expect("reopen");
     engine.check_journal().expect("the journal survived the kills intact");
     assert_eq!(engine.outbox_counts(None, Some("order")).expect("counts").done, ORDERS as u64);

@@ -19,11 +19,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration as Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use ferry_domain::{ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order, StockLevel, StockReading};
-use rust_decimal::Decimal;
-use std::str::FromStr;
 use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::str::FromStr;
 
 const SYSTEM: &str = "ERPNext";
 pub const DEFAULT_REF_FIELD: &str = "shopify_order_id";
@@ -89,7 +89,8 @@ impl ErpNext {
     /// Sends a request with the token; returns the body of a success, or
     /// the typed error for anything else.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
-        let resp = req.header("Authorization", &self.auth).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
+        let resp =
+            req.header("Authorization", &self.auth).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
         let status = resp.status();
         if let Some(err) = http::classify_status(SYSTEM, status, resp.headers()) {
             return Err(err);
@@ -138,7 +139,9 @@ impl ErpNext {
         let _one_at_a_time = self.customer_lock.lock().await;
         let name = order.customer.display_name();
         if let Some(email) = &order.customer.email {
-            if let Some(found) = self.list("Customer", json!([["email_id", "=", email]]), json!(["name"]), 1).await?.first() {
+            if let Some(found) =
+                self.list("Customer", json!([["email_id", "=", email]]), json!(["name"]), 1).await?.first()
+            {
                 return string_field(found, "name", "Customer");
             }
         }
@@ -150,7 +153,9 @@ impl ErpNext {
             }
         } else if order.customer.email.is_none() {
             // A guest with neither email nor postcode: the name is all there is.
-            if let Some(found) = self.list("Customer", json!([["customer_name", "=", name]]), json!(["name"]), 1).await?.first() {
+            if let Some(found) =
+                self.list("Customer", json!([["customer_name", "=", name]]), json!(["name"]), 1).await?.first()
+            {
                 return string_field(found, "name", "Customer");
             }
         }
@@ -194,9 +199,12 @@ impl ErpNext {
             let id = string_field(&address, "name", "Address")?;
             let url = format!("{}/{}", self.resource_url("Address"), urlencoding::encode(&id));
             let doc = self.call(Method::GET, &url, &[], None).await?;
-            let linked = doc.get("links").and_then(Value::as_array).into_iter().flatten().find(|l| {
-                l.get("link_doctype").and_then(Value::as_str) == Some("Customer")
-            });
+            let linked = doc
+                .get("links")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|l| l.get("link_doctype").and_then(Value::as_str) == Some("Customer"));
             if let Some(customer) = linked.and_then(|l| l.get("link_name")).and_then(Value::as_str) {
                 return Ok(Some(customer.to_owned()));
             }
@@ -207,12 +215,14 @@ impl ErpNext {
     /// Shipping and (when not included in prices) VAT as "Actual" charges,
     /// so the document's grand total equals the store's total to the cent.
     fn charges(&self, order: &Order) -> Result<Vec<Value>> {
-        let missing = |key: &str, what: &str| ConnectorError::Rejected {
+        let missing = |key: &str, what: &str| {
+            ConnectorError::Rejected {
             message: format!(
                 "order {} has {what}, but this ERPNext connection has no `{key}` set; set it to the account head {what} is booked to, then replay",
                 order.number
             ),
             fields: vec![FieldError { field: key.to_owned(), message: "not set".into() }],
+        }
         };
         let mut rows = Vec::new();
         for c in order.shipping_lines.iter().filter(|c| !c.amount.amount.is_zero()) {
@@ -238,7 +248,12 @@ impl ErpNext {
 impl Erp for ErpNext {
     async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>> {
         let rows = self
-            .list("Sales Order", json!([[self.ref_field, "=", external_ref]]), json!(["name", "docstatus", self.ref_field]), 5)
+            .list(
+                "Sales Order",
+                json!([[self.ref_field, "=", external_ref]]),
+                json!(["name", "docstatus", self.ref_field]),
+                5,
+            )
             .await?;
         if rows.len() > 1 {
             // More than one document for one store order: someone made one by hand.
@@ -263,7 +278,12 @@ impl Erp for ErpNext {
         for (i, line) in order.lines.iter().enumerate() {
             let Some(sku) = &line.sku else {
                 return Err(ConnectorError::Rejected {
-                    message: format!("order {} line {} ({:?}) has no SKU; give the product a SKU in the store", order.number, i + 1, line.title),
+                    message: format!(
+                        "order {} line {} ({:?}) has no SKU; give the product a SKU in the store",
+                        order.number,
+                        i + 1,
+                        line.title
+                    ),
                     fields: vec![FieldError { field: format!("lines[{i}].sku"), message: "missing".into() }],
                 });
             };
@@ -286,7 +306,11 @@ impl Erp for ErpNext {
             doc["discount_amount"] = json!(d.amount.to_string());
         }
         let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
-        Ok(ErpOrderRef { id: string_field(&created, "name", "Sales Order")?, external_ref: order.id.clone(), cancelled: false })
+        Ok(ErpOrderRef {
+            id: string_field(&created, "name", "Sales Order")?,
+            external_ref: order.id.clone(),
+            cancelled: false,
+        })
     }
 
     async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>> {
@@ -297,7 +321,9 @@ impl Erp for ErpNext {
         };
         // `modified` is site-local: the filter is written in the site's time too.
         let filters = match since {
-            Some(t) => json!([["modified", ">=", t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()]]),
+            Some(t) => {
+                json!([["modified", ">=", t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()]])
+            }
             None => json!([]),
         };
         let query = [
@@ -309,7 +335,9 @@ impl Erp for ErpNext {
         ];
         let rows = match self.call(Method::GET, &self.resource_url("Bin"), &query, None).await? {
             Value::Array(rows) => rows,
-            other => return Err(ConnectorError::Protocol(format!("ERPNext Bin list is not an array: {}", kind(&other)))),
+            other => {
+                return Err(ConnectorError::Protocol(format!("ERPNext Bin list is not an array: {}", kind(&other))))
+            }
         };
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -353,7 +381,12 @@ impl Erp for ErpNext {
             ];
             let rows = match self.call(Method::GET, &self.resource_url("Sales Order"), &query, None).await? {
                 Value::Array(rows) => rows,
-                other => return Err(ConnectorError::Protocol(format!("ERPNext Sales Order list is not an array: {}", kind(&other)))),
+                other => {
+                    return Err(ConnectorError::Protocol(format!(
+                        "ERPNext Sales Order list is not an array: {}",
+                        kind(&other)
+                    )))
+                }
             };
             for r in &rows {
                 let name = string_field(r, "name", "Sales Order")?;
@@ -368,7 +401,11 @@ impl Erp for ErpNext {
                     .map_err(|e| ConnectorError::Protocol(format!("ERPNext {name}: grand_total: {e}")))?;
                 out.push(ErpOrderSummary {
                     id: name,
-                    external_ref: r.get(self.ref_field.as_str()).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned),
+                    external_ref: r
+                        .get(self.ref_field.as_str())
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
                     total,
                     cancelled: r.get("docstatus").and_then(Value::as_i64) == Some(2),
                 });
@@ -408,10 +445,25 @@ fn string_field(v: &Value, field: &str, doctype: &str) -> Result<String> {
 /// ISO codes. Unknown codes are left out rather than guessed.
 fn country_name(code: &str) -> Option<&'static str> {
     const NAMES: &[(&str, &str)] = &[
-        ("AT", "Austria"), ("BE", "Belgium"), ("CH", "Switzerland"), ("CZ", "Czech Republic"), ("DE", "Germany"),
-        ("DK", "Denmark"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"), ("GB", "United Kingdom"),
-        ("IE", "Ireland"), ("IT", "Italy"), ("LU", "Luxembourg"), ("NL", "Netherlands"), ("NO", "Norway"),
-        ("PL", "Poland"), ("PT", "Portugal"), ("SE", "Sweden"), ("US", "United States"),
+        ("AT", "Austria"),
+        ("BE", "Belgium"),
+        ("CH", "Switzerland"),
+        ("CZ", "Czech Republic"),
+        ("DE", "Germany"),
+        ("DK", "Denmark"),
+        ("ES", "Spain"),
+        ("FI", "Finland"),
+        ("FR", "France"),
+        ("GB", "United Kingdom"),
+        ("IE", "Ireland"),
+        ("IT", "Italy"),
+        ("LU", "Luxembourg"),
+        ("NL", "Netherlands"),
+        ("NO", "Norway"),
+        ("PL", "Poland"),
+        ("PT", "Portugal"),
+        ("SE", "Sweden"),
+        ("US", "United States"),
     ];
     NAMES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, n)| *n)
 }
@@ -448,7 +500,11 @@ pub fn frappe_error(status: StatusCode, body: &[u8]) -> ConnectorError {
     let exc_type = parsed.as_ref().and_then(|p| p.exc_type.clone()).unwrap_or_default();
     let message = parsed.as_ref().map(human_message).filter(|m| !m.is_empty()).unwrap_or_else(|| {
         let raw = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        if raw.trim().is_empty() { format!("HTTP {status}") } else { raw }
+        if raw.trim().is_empty() {
+            format!("HTTP {status}")
+        } else {
+            raw
+        }
     });
     let text = format!("ERPNext: {message}");
     match (status, exc_type.as_str()) {
@@ -526,8 +582,10 @@ mod tests {
         assert!(matches!(frappe_error(StatusCode::FORBIDDEN, perm), ConnectorError::Auth(_)));
         let missing = br#"{"exc_type":"DoesNotExistError","message":"Sales Order SAL-ORD-1 not found"}"#;
         assert!(matches!(frappe_error(StatusCode::NOT_FOUND, missing), ConnectorError::NotFound(_)));
-        assert!(matches!(frappe_error(StatusCode::EXPECTATION_FAILED, b"<html>oops"), ConnectorError::Rejected { .. }),
-            "a non-JSON error body still yields a typed error");
+        assert!(
+            matches!(frappe_error(StatusCode::EXPECTATION_FAILED, b"<html>oops"), ConnectorError::Rejected { .. }),
+            "a non-JSON error body still yields a typed error"
+        );
         assert!(matches!(frappe_error(StatusCode::IM_A_TEAPOT, b""), ConnectorError::Rejected { .. }));
     }
 
@@ -539,7 +597,8 @@ mod tests {
             ErpNext::new("https://erp.example.com", &json!({"timezone": "Mars/Olympus"}), "k:s"),
             Err(SettingsError::BadSetting { .. })
         ));
-        let e = ErpNext::new("http://127.0.0.1:1/erpnext/", &json!({"timezone": "Europe/Berlin"}), "k:s").expect("valid");
+        let e =
+            ErpNext::new("http://127.0.0.1:1/erpnext/", &json!({"timezone": "Europe/Berlin"}), "k:s").expect("valid");
         assert_eq!(e.resource_url("Sales Order"), "http://127.0.0.1:1/erpnext/api/resource/Sales%20Order");
         assert_eq!(e.auth, "token k:s");
     }

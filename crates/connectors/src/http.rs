@@ -29,7 +29,10 @@ pub fn timeout_setting(settings: &serde_json::Value) -> Result<Duration, crate::
         None => Ok(DEFAULT_TIMEOUT),
         Some(v) => match v.as_f64() {
             Some(s) if (0.1..=300.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
-            _ => Err(crate::SettingsError::BadSetting { key: "timeout_secs".into(), message: "must be a number of seconds from 0.1 to 300".into() }),
+            _ => Err(crate::SettingsError::BadSetting {
+                key: "timeout_secs".into(),
+                message: "must be a number of seconds from 0.1 to 300".into(),
+            }),
         },
     }
 }
@@ -69,9 +72,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// 429, 5xx, 401/403. Other statuses return `None` (the caller reads the body).
 pub fn classify_status(system: &str, status: StatusCode, headers: &HeaderMap) -> Option<ConnectorError> {
     match status {
-        StatusCode::TOO_MANY_REQUESTS => Some(ConnectorError::RateLimited {
-            retry_after: retry_after(headers).unwrap_or(Duration::from_secs(2)),
-        }),
+        StatusCode::TOO_MANY_REQUESTS => {
+            Some(ConnectorError::RateLimited { retry_after: retry_after(headers).unwrap_or(Duration::from_secs(2)) })
+        }
         StatusCode::UNAUTHORIZED => Some(ConnectorError::Auth(format!("{system} refused the credentials (401)"))),
         s if s.is_server_error() => Some(ConnectorError::Transient(format!("{system} answered {s}"))),
         _ => None,
@@ -94,14 +97,16 @@ pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, Conn
 }
 
 fn too_large(system: &str) -> ConnectorError {
-    ConnectorError::Protocol(format!("{system} sent a response larger than {} MB; refused", MAX_BODY_BYTES / 1024 / 1024))
+    ConnectorError::Protocol(format!(
+        "{system} sent a response larger than {} MB; refused",
+        MAX_BODY_BYTES / 1024 / 1024
+    ))
 }
 
 /// Parses JSON, naming the system and the problem on failure.
 pub fn parse_json<T: serde::de::DeserializeOwned>(system: &str, what: &str, body: &[u8]) -> Result<T, ConnectorError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ConnectorError::Protocol(format!("{system} sent {what} that is not what its API documents: {e}"))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ConnectorError::Protocol(format!("{system} sent {what} that is not what its API documents: {e}")))
 }
 
 #[cfg(test)]
@@ -123,7 +128,10 @@ mod tests {
     #[test]
     fn statuses_map_to_actions() {
         let h = HeaderMap::new();
-        assert!(matches!(classify_status("X", StatusCode::TOO_MANY_REQUESTS, &h), Some(ConnectorError::RateLimited { .. })));
+        assert!(matches!(
+            classify_status("X", StatusCode::TOO_MANY_REQUESTS, &h),
+            Some(ConnectorError::RateLimited { .. })
+        ));
         assert!(matches!(classify_status("X", StatusCode::BAD_GATEWAY, &h), Some(ConnectorError::Transient(_))));
         assert!(matches!(classify_status("X", StatusCode::UNAUTHORIZED, &h), Some(ConnectorError::Auth(_))));
         assert_eq!(classify_status("X", StatusCode::NOT_FOUND, &h), None, "the body decides");

@@ -20,7 +20,12 @@ pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 pub const KINDS: &[(&str, &str)] = &[("shopify", "store"), ("erpnext", "erp")];
 
 /// Builds the store connector for `kind`.
-pub fn store(kind: &str, base_url: &str, settings: &serde_json::Value, secret: &str) -> Result<Box<dyn Store>, SettingsError> {
+pub fn store(
+    kind: &str,
+    base_url: &str,
+    settings: &serde_json::Value,
+    secret: &str,
+) -> Result<Box<dyn Store>, SettingsError> {
     match kind {
         "shopify" => Ok(Box::new(shopify::Shopify::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "store" }),
@@ -28,7 +33,12 @@ pub fn store(kind: &str, base_url: &str, settings: &serde_json::Value, secret: &
 }
 
 /// Builds the ERP connector for `kind`.
-pub fn erp(kind: &str, base_url: &str, settings: &serde_json::Value, secret: &str) -> Result<Box<dyn Erp>, SettingsError> {
+pub fn erp(
+    kind: &str,
+    base_url: &str,
+    settings: &serde_json::Value,
+    secret: &str,
+) -> Result<Box<dyn Erp>, SettingsError> {
     match kind {
         "erpnext" => Ok(Box::new(erpnext::ErpNext::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "ERP" }),

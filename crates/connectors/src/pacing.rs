@@ -84,7 +84,10 @@ mod tests {
         let (w1, _r1) = b.reserve(200.0);
         assert_eq!(w1, Duration::ZERO, "enough points: go now");
         let (w2, _r2) = b.reserve(150.0);
-        assert!(w2 > Duration::from_millis(900) && w2 <= Duration::from_secs(1), "50 free, 100 missing at 100/s: {w2:?}");
+        assert!(
+            w2 > Duration::from_millis(900) && w2 <= Duration::from_secs(1),
+            "50 free, 100 missing at 100/s: {w2:?}"
+        );
         let (w3, r3) = b.reserve(100.0);
         assert!(w3 > Duration::from_millis(1900), "the first two calls' points are spoken for: {w3:?}");
         drop(r3);

@@ -21,8 +21,8 @@ pub enum SettingsError {
 /// Parses a base URL: https anywhere, http only for loopback hosts, no
 /// credentials, no query or fragment. Returns it without a trailing slash.
 pub fn validate_base_url(raw: &str) -> Result<Url, SettingsError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| SettingsError::BadUrl { url: raw.to_owned(), reason: e.to_string() })?;
+    let url =
+        Url::parse(raw.trim()).map_err(|e| SettingsError::BadUrl { url: raw.to_owned(), reason: e.to_string() })?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(SettingsError::CredentialsInUrl);
     }
@@ -56,7 +56,6 @@ fn redact(url: &Url) -> String {
     format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), url.path())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,8 +71,10 @@ mod tests {
         for (raw, want) in ok {
             assert_eq!(validate_base_url(raw).map(|u| u.to_string()), Ok(want.to_string()), "{raw} is allowed");
         }
-        assert!(matches!(validate_base_url("http://shop.example.com"), Err(SettingsError::InsecureScheme { .. })),
-            "plain http to another host would send the token in clear");
+        assert!(
+            matches!(validate_base_url("http://shop.example.com"), Err(SettingsError::InsecureScheme { .. })),
+            "plain http to another host would send the token in clear"
+        );
         assert_eq!(validate_base_url("https://user:pw@shop.example.com"), Err(SettingsError::CredentialsInUrl));
         assert!(matches!(validate_base_url("shop.example.com"), Err(SettingsError::BadUrl { .. })));
         assert!(matches!(validate_base_url("ftp://127.0.0.1"), Err(SettingsError::InsecureScheme { .. })));

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ferry_domain::{Address, Charge, ConnectorError, Customer, FieldError, Money, Order, OrderLine, OrderStatus};
 use rust_decimal::Decimal;
-use std::str::FromStr;
 use serde::Deserialize;
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -77,13 +77,21 @@ impl Shopify {
         let base = validate_base_url(base_url)?;
         let version = settings.get("api_version").and_then(|v| v.as_str()).unwrap_or(DEFAULT_API_VERSION);
         if !version.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            return Err(SettingsError::BadSetting { key: "api_version".into(), message: format!("{version:?} is not like 2025-07") });
+            return Err(SettingsError::BadSetting {
+                key: "api_version".into(),
+                message: format!("{version:?} is not like 2025-07"),
+            });
         }
         let page_size = match settings.get("page_size") {
             None => MAX_PAGE,
             Some(v) => match v.as_u64() {
                 Some(n @ 1..=250) => n as u32,
-                _ => return Err(SettingsError::BadSetting { key: "page_size".into(), message: "must be 1 to 250".into() }),
+                _ => {
+                    return Err(SettingsError::BadSetting {
+                        key: "page_size".into(),
+                        message: "must be 1 to 250".into(),
+                    })
+                }
             },
         };
         if token.trim().is_empty() {
@@ -105,7 +113,9 @@ impl Shopify {
     /// SKU → inventory item id, loaded once from `productVariants`
     /// (reloaded when a SKU is not found, in case it was just added).
     async fn inventory_item(&self, sku: &str) -> Result<Option<String>> {
-        let cached = || self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned());
+        let cached = || {
+            self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned())
+        };
         if let Some(id) = cached() {
             return Ok(Some(id));
         }
@@ -117,7 +127,8 @@ impl Shopify {
         let mut after: Option<String> = None;
         loop {
             let variables = serde_json::json!({ "first": MAX_PAGE, "after": after });
-            let data: VariantsData = self.post(VARIANTS_QUERY, variables, f64::from(MAX_PAGE) + 2.0).await?.into_data()?;
+            let data: VariantsData =
+                self.post(VARIANTS_QUERY, variables, f64::from(MAX_PAGE) + 2.0).await?.into_data()?;
             for e in data.product_variants.edges {
                 if let Some(s) = e.node.sku.filter(|s| !s.is_empty()) {
                     map.insert(s, e.node.inventory_item.id);
@@ -133,7 +144,12 @@ impl Shopify {
         Ok(found)
     }
 
-    async fn post<T: serde::de::DeserializeOwned>(&self, query: &str, variables: serde_json::Value, expected_cost: f64) -> Result<GraphQlResponse<T>> {
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+        expected_cost: f64,
+    ) -> Result<GraphQlResponse<T>> {
         let (wait, _held_until_answered) = self.bucket.reserve(expected_cost);
         if !wait.is_zero() {
             tracing::debug!(?wait, "pacing to stay under Shopify's query-cost bucket");
@@ -175,11 +191,9 @@ fn error_text(body: &[u8]) -> String {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let text = match v.get("errors") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
-            .collect::<Vec<_>>()
-            .join("; "),
+        Some(serde_json::Value::Array(a)) => {
+            a.iter().filter_map(|e| e.get("message").and_then(|m| m.as_str())).collect::<Vec<_>>().join("; ")
+        }
         _ => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
     };
     text.chars().take(300).collect()
@@ -190,14 +204,10 @@ impl Store for Shopify {
     async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>> {
         let query = since.map(|s| format!("updated_at:>='{}'", s.to_rfc3339_opts(SecondsFormat::Secs, true)));
         let variables = serde_json::json!({ "first": self.page_size, "after": after, "query": query });
-        let resp: GraphQlResponse<OrdersData> = self.post(ORDERS_QUERY, variables, f64::from(self.page_size) * 1.5 + 2.0).await?;
+        let resp: GraphQlResponse<OrdersData> =
+            self.post(ORDERS_QUERY, variables, f64::from(self.page_size) * 1.5 + 2.0).await?;
         let data = resp.into_data()?;
-        let orders = data
-            .orders
-            .edges
-            .into_iter()
-            .map(|e| e.node.into_order())
-            .collect::<Result<Vec<_>>>()?;
+        let orders = data.orders.edges.into_iter().map(|e| e.node.into_order()).collect::<Result<Vec<_>>>()?;
         let next = if data.orders.page_info.has_next_page {
             Some(data.orders.page_info.end_cursor.ok_or_else(|| {
                 ConnectorError::Protocol("Shopify said there is a next page but gave no endCursor".into())
@@ -211,7 +221,9 @@ impl Store for Shopify {
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()> {
         let Some(item) = self.inventory_item(sku).await? else {
             return Err(ConnectorError::Rejected {
-                message: format!("SKU {sku} is not on any product variant in Shopify; add it there or map it to another SKU"),
+                message: format!(
+                    "SKU {sku} is not on any product variant in Shopify; add it there or map it to another SKU"
+                ),
                 fields: vec![FieldError { field: "sku".into(), message: "unknown".into() }],
             });
         };
@@ -329,10 +341,16 @@ impl<T> GraphQlResponse<T> {
                     .map(|c| {
                         let s = c.throttle_status;
                         let missing = (c.requested_query_cost - s.currently_available).max(1.0);
-                        if s.restore_rate > 0.0 { missing / s.restore_rate } else { 1.0 }
+                        if s.restore_rate > 0.0 {
+                            missing / s.restore_rate
+                        } else {
+                            1.0
+                        }
                     })
                     .unwrap_or(1.0);
-                return Err(ConnectorError::RateLimited { retry_after: Duration::from_secs_f64(wait.clamp(0.05, 60.0)) });
+                return Err(ConnectorError::RateLimited {
+                    retry_after: Duration::from_secs_f64(wait.clamp(0.05, 60.0)),
+                });
             }
             let messages = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
             return Err(ConnectorError::Protocol(format!("Shopify returned errors: {messages}")));
@@ -506,7 +524,11 @@ impl OrderNode {
                     })?),
                     None => None,
                 };
-                Ok(Charge { amount: money(&t.price_set, &self.name, &format!("tax {:?}", t.title))?, title: t.title, rate })
+                Ok(Charge {
+                    amount: money(&t.price_set, &self.name, &format!("tax {:?}", t.title))?,
+                    title: t.title,
+                    rate,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let discount = match &self.total_discounts_set {
@@ -585,7 +607,11 @@ mod tests {
         assert_eq!(order.number, "#1001");
         assert_eq!(order.total.to_string(), "43.39 EUR");
         assert_eq!(order.shipping_lines[0].amount.to_string(), "4.90 EUR");
-        assert_eq!(order.tax_lines[1].rate.map(|r| r.to_string()).as_deref(), Some("0.07"), "a float rate becomes an exact decimal");
+        assert_eq!(
+            order.tax_lines[1].rate.map(|r| r.to_string()).as_deref(),
+            Some("0.07"),
+            "a float rate becomes an exact decimal"
+        );
         assert_eq!(order.discount.as_ref().map(|d| d.to_string()).as_deref(), Some("2.00 EUR"));
         assert_eq!(order.check_total(), Ok(()), "39.98 − 2.00 + 4.90 + 0.51 adds up to the store total");
         assert_eq!(order.lines[0].quantity, 2);
@@ -613,7 +639,10 @@ mod tests {
             ("wrong type", r#"{"data":{"orders":{"edges":"nope"}}}"#),
             ("graphql error", r#"{"errors":[{"message":"Field 'x' doesn't exist on type 'Order'"}]}"#),
             ("empty", r#"{}"#),
-            ("bad money", r##"{"data":{"orders":{"edges":[{"node":{"id":"1","name":"#1","createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:00:00Z","totalPriceSet":{"shopMoney":{"amount":"12,5","currencyCode":"EUR"}},"lineItems":{"edges":[]}}}],"pageInfo":{"hasNextPage":false}}}}"##),
+            (
+                "bad money",
+                r##"{"data":{"orders":{"edges":[{"node":{"id":"1","name":"#1","createdAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:00:00Z","totalPriceSet":{"shopMoney":{"amount":"12,5","currencyCode":"EUR"}},"lineItems":{"edges":[]}}}],"pageInfo":{"hasNextPage":false}}}}"##,
+            ),
         ];
         for (case, body) in cases {
             let result = http::parse_json::<GraphQlResponse<OrdersData>>("Shopify", "page", body.as_bytes())
@@ -625,7 +654,10 @@ mod tests {
 
     #[test]
     fn error_text_reads_both_shapes() {
-        assert_eq!(error_text(br#"{"errors":"[API] Invalid API key or access token"}"#), "[API] Invalid API key or access token");
+        assert_eq!(
+            error_text(br#"{"errors":"[API] Invalid API key or access token"}"#),
+            "[API] Invalid API key or access token"
+        );
         assert_eq!(error_text(br#"{"errors":[{"message":"a"},{"message":"b"}]}"#), "a; b");
     }
 

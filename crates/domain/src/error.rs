@@ -96,10 +96,7 @@ mod tests {
                 Disposition::WaitThenRetry(Duration::from_secs(2)),
             ),
             (ConnectorError::Auth("401".into()), Disposition::PauseConnection),
-            (
-                ConnectorError::Rejected { message: "bad".into(), fields: vec![] },
-                Disposition::DeadLetter,
-            ),
+            (ConnectorError::Rejected { message: "bad".into(), fields: vec![] }, Disposition::DeadLetter),
             (ConnectorError::NotFound("x".into()), Disposition::DeadLetter),
             (ConnectorError::Protocol("junk".into()), Disposition::RetryWithBackoff),
         ];

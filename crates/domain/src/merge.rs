@@ -53,7 +53,12 @@ pub fn merge(base: &Record, store: &Record, erp: &Record) -> Merge {
         } else if e == b {
             out.to_erp.insert(f.clone(), s.cloned());
         } else {
-            out.conflicts.push(FieldConflict { field: f.clone(), base: b.cloned(), store: s.cloned(), erp: e.cloned() });
+            out.conflicts.push(FieldConflict {
+                field: f.clone(),
+                base: b.cloned(),
+                store: s.cloned(),
+                erp: e.cloned(),
+            });
         }
     }
     out
@@ -152,16 +157,28 @@ mod tests {
             let m = merge(&base, &store, &erp);
             assert_eq!(m.to_store, to_store, "{case}: to store");
             assert_eq!(m.to_erp, to_erp, "{case}: to ERP");
-            assert_eq!(m.conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), conflicts, "{case}: conflicts");
+            assert_eq!(
+                m.conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+                conflicts,
+                "{case}: conflicts"
+            );
         }
     }
 
     #[test]
     fn resolutions_write_only_where_needed() {
-        let c = FieldConflict { field: "price".into(), base: Some("10".into()), store: Some("11".into()), erp: Some("12".into()) };
+        let c = FieldConflict {
+            field: "price".into(),
+            base: Some("10".into()),
+            store: Some("11".into()),
+            erp: Some("12".into()),
+        };
         assert_eq!(c.writes(&Resolution::KeepStore), (None, Some(Some("11".into()))));
         assert_eq!(c.writes(&Resolution::KeepErp), (Some(Some("12".into())), None));
-        assert_eq!(c.writes(&Resolution::Custom(Some("13".into()))), (Some(Some("13".into())), Some(Some("13".into()))));
+        assert_eq!(
+            c.writes(&Resolution::Custom(Some("13".into()))),
+            (Some(Some("13".into())), Some(Some("13".into())))
+        );
     }
 
     fn value() -> impl Strategy<Value = Option<String>> {

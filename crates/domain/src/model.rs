@@ -120,7 +120,11 @@ impl Order {
             Ok(())
         };
         for l in &self.lines {
-            add(&format!("line {:?}", l.title), &Money::new(l.unit_price.amount * Decimal::from(l.quantity), l.unit_price.currency.clone()), Decimal::ONE)?;
+            add(
+                &format!("line {:?}", l.title),
+                &Money::new(l.unit_price.amount * Decimal::from(l.quantity), l.unit_price.currency.clone()),
+                Decimal::ONE,
+            )?;
         }
         if let Some(d) = &self.discount {
             add("the discount", d, -Decimal::ONE)?;
@@ -277,7 +281,12 @@ mod tests {
             status: OrderStatus::Open,
             customer: Customer::default(),
             shipping_address: None,
-            lines: vec![OrderLine { sku: Some("MUG".into()), title: "Mug".into(), quantity: 2, unit_price: eur("10.00") }],
+            lines: vec![OrderLine {
+                sku: Some("MUG".into()),
+                title: "Mug".into(),
+                quantity: 2,
+                unit_price: eur("10.00"),
+            }],
             shipping_lines: vec![Charge { title: "Standard".into(), amount: eur("4.90"), rate: None }],
             tax_lines: vec![Charge { title: "VAT 19%".into(), amount: eur("3.99"), rate: Some(Decimal::new(19, 2)) }],
             taxes_included,

@@ -67,8 +67,7 @@ impl Money {
 
     /// Parses an amount given as text (as most APIs send it) in `currency`.
     pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
-        let amount = Decimal::from_str(amount.trim())
-            .map_err(|_| MoneyError::BadAmount(amount.to_owned()))?;
+        let amount = Decimal::from_str(amount.trim()).map_err(|_| MoneyError::BadAmount(amount.to_owned()))?;
         Ok(Self { amount, currency: Currency::new(currency)? })
     }
 

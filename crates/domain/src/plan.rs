@@ -26,7 +26,11 @@ pub struct PlannedOrder<'a> {
 
 /// Plans a page of fetched orders against the ids already posted or queued
 /// (`known`) and those whose cancellation is already queued (`cancelling`).
-pub fn plan_orders<'a>(fetched: &'a [Order], known: &HashSet<String>, cancelling: &HashSet<String>) -> Vec<PlannedOrder<'a>> {
+pub fn plan_orders<'a>(
+    fetched: &'a [Order],
+    known: &HashSet<String>,
+    cancelling: &HashSet<String>,
+) -> Vec<PlannedOrder<'a>> {
     let mut seen_in_page = HashSet::new();
     let mut orders: Vec<&Order> = fetched.iter().collect();
     orders.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then_with(|| a.id.cmp(&b.id)));
@@ -88,8 +92,18 @@ mod tests {
             ("new order is posted", vec![order("1", 1, Open)], vec![], vec![("1", Post)]),
             ("known order is not posted again", vec![order("1", 1, Open)], vec!["1"], vec![("1", AlreadyKnown)]),
             ("cancelled before posting is skipped", vec![order("2", 1, Cancelled)], vec![], vec![("2", SkipCancelled)]),
-            ("cancelled after posting is cancelled in the ERP", vec![order("4", 1, Cancelled)], vec!["4"], vec![("4", Cancel)]),
-            ("a cancel already queued is not queued again", vec![order("4", 1, Cancelled)], vec!["4", "c:4"], vec![("4", AlreadyKnown)]),
+            (
+                "cancelled after posting is cancelled in the ERP",
+                vec![order("4", 1, Cancelled)],
+                vec!["4"],
+                vec![("4", Cancel)],
+            ),
+            (
+                "a cancel already queued is not queued again",
+                vec![order("4", 1, Cancelled)],
+                vec!["4", "c:4"],
+                vec![("4", AlreadyKnown)],
+            ),
             (
                 "duplicate inside a page (shifted pagination) posts once",
                 vec![order("3", 2, Open), order("3", 2, Open)],
@@ -104,7 +118,8 @@ mod tests {
             ),
         ];
         for (case, fetched, known, expected) in cases {
-            let cancelling: HashSet<String> = known.iter().filter_map(|k| k.strip_prefix("c:")).map(String::from).collect();
+            let cancelling: HashSet<String> =
+                known.iter().filter_map(|k| k.strip_prefix("c:")).map(String::from).collect();
             let known: HashSet<String> = known.into_iter().filter(|k| !k.starts_with("c:")).map(String::from).collect();
             let got: Vec<(&str, OrderDecision)> = plan_orders(&fetched, &known, &cancelling)
                 .into_iter()

@@ -45,10 +45,14 @@ pub fn reconcile(store: &[Order], erp: &[ErpOrderSummary]) -> Vec<DriftItem> {
         let live: Vec<&&ErpOrderSummary> = docs.iter().filter(|d| !d.cancelled).collect();
         let cancelled = o.status == OrderStatus::Cancelled;
         match (cancelled, live.as_slice()) {
-            (false, []) if docs.is_empty() => drift.push(DriftItem::MissingInErp { order: o.number.clone(), store_id: o.id.clone() }),
+            (false, []) if docs.is_empty() => {
+                drift.push(DriftItem::MissingInErp { order: o.number.clone(), store_id: o.id.clone() })
+            }
             (false, []) => {} // cancelled by hand in the ERP: a person's decision, not drift
             (true, []) => {}
-            (true, [doc, ..]) => drift.push(DriftItem::NotCancelledInErp { order: o.number.clone(), erp_id: doc.id.clone() }),
+            (true, [doc, ..]) => {
+                drift.push(DriftItem::NotCancelledInErp { order: o.number.clone(), erp_id: doc.id.clone() })
+            }
             (false, [doc]) => {
                 if doc.total != o.total {
                     drift.push(DriftItem::TotalDiffers {
@@ -79,7 +83,9 @@ impl DriftItem {
             Self::NotCancelledInErp { order, erp_id } => {
                 format!("Order {order} is cancelled in the store but {erp_id} is still open in {erp_name}")
             }
-            Self::Duplicated { order, erp_ids } => format!("Order {order} is in {erp_name} more than once: {}", erp_ids.join(", ")),
+            Self::Duplicated { order, erp_ids } => {
+                format!("Order {order} is in {erp_name} more than once: {}", erp_ids.join(", "))
+            }
         }
     }
 }
@@ -129,14 +135,14 @@ mod tests {
             order("7", "70.00", Cancelled),
         ];
         let erp = vec![
-            doc("SO-1", "1", "10.00", false),  // fine
-            doc("SO-2", "2", "19.99", false),  // a cent off
+            doc("SO-1", "1", "10.00", false), // fine
+            doc("SO-2", "2", "19.99", false), // a cent off
             // 3 missing
             doc("SO-4", "4", "40.00", false),  // not cancelled
             doc("SO-5a", "5", "50.00", false), // duplicated
             doc("SO-5b", "5", "50.00", false),
-            doc("SO-6", "6", "60.00", true),   // cancelled by hand in the ERP
-            doc("SO-7", "7", "70.00", true),   // cancelled on both sides
+            doc("SO-6", "6", "60.00", true), // cancelled by hand in the ERP
+            doc("SO-7", "7", "70.00", true), // cancelled on both sides
             ErpOrderSummary { id: "SO-X".into(), external_ref: None, total: eur("1.00"), cancelled: false }, // made in the ERP
         ];
         let kinds: Vec<String> = reconcile(&store, &erp).iter().map(|d| d.describe("ERP")).collect();

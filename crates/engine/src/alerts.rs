@@ -41,7 +41,13 @@ pub(crate) fn raise(
         now,
     )?;
     if delivery == Delivery::Shown {
-        let _ = inner.events.send(EngineEvent::Alert(Alert { id, kind, connection_id: connection_id.map(str::to_owned), title, body }));
+        let _ = inner.events.send(EngineEvent::Alert(Alert {
+            id,
+            kind,
+            connection_id: connection_id.map(str::to_owned),
+            title,
+            body,
+        }));
     }
     Ok(delivery)
 }

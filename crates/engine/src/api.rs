@@ -100,7 +100,13 @@ pub struct EngineOptions {
 
 impl EngineOptions {
     pub fn new(data_dir: impl Into<PathBuf>, secrets: Secrets) -> Self {
-        Self { data_dir: data_dir.into(), secrets, clock: Arc::new(SystemClock), tuning: Tuning::default(), demo: false }
+        Self {
+            data_dir: data_dir.into(),
+            secrets,
+            clock: Arc::new(SystemClock),
+            tuning: Tuning::default(),
+            demo: false,
+        }
     }
 }
 
@@ -399,11 +405,17 @@ impl Engine {
             Some(_) => Role::Courier,
             None => {
                 let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
-                return Err(ApiError::new("settings", format!("unknown kind {:?}; known: {}", spec.kind, known.join(", "))));
+                return Err(ApiError::new(
+                    "settings",
+                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
+                ));
             }
         };
         if spec.id.is_empty() || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(ApiError::new("settings", format!("connection id {:?} may use only letters, digits, - and _", spec.id)));
+            return Err(ApiError::new(
+                "settings",
+                format!("connection id {:?} may use only letters, digits, - and _", spec.id),
+            ));
         }
         let url = ferry_connectors::validate_base_url(&spec.base_url)?;
         let existing = self.inner.journal.connection(&spec.id)?;
@@ -439,7 +451,13 @@ impl Engine {
                 settings.insert(k.clone(), v.clone());
             }
         }
-        self.put_connection(&ConnectionSpec { id: c.id, kind: c.kind, name: c.name, base_url: c.base_url, settings: c.settings })
+        self.put_connection(&ConnectionSpec {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            base_url: c.base_url,
+            settings: c.settings,
+        })
     }
 
     /// Stores a connection's secret in the keychain; resumes it if it was
@@ -462,15 +480,29 @@ impl Engine {
     }
 
     /// Switches a flow on between two connections.
-    pub fn enable_flow(&self, flow: &str, source_id: &str, target_id: &str, settings: serde_json::Value) -> ApiResult<()> {
+    pub fn enable_flow(
+        &self,
+        flow: &str,
+        source_id: &str,
+        target_id: &str,
+        settings: serde_json::Value,
+    ) -> ApiResult<()> {
         let load = |id: &str| -> ApiResult<ConnectionRow> {
-            self.inner.journal.connection(id)?.ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
+            self.inner
+                .journal
+                .connection(id)?
+                .ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
         };
         let (source, target) = (load(source_id)?, load(target_id)?);
         let (from, to) = match flow {
             "orders" => (Role::Store, Role::Erp),
             "stock" => (Role::Erp, Role::Store),
-            other => return Err(ApiError::new("settings", format!("flow {other:?} is not available yet; available: orders, stock"))),
+            other => {
+                return Err(ApiError::new(
+                    "settings",
+                    format!("flow {other:?} is not available yet; available: orders, stock"),
+                ))
+            }
         };
         if (source.role, target.role) != (from, to) {
             return Err(ApiError::new(
@@ -487,7 +519,10 @@ impl Engine {
             ));
         }
         if flow == "stock" {
-            let ok = settings.get("locations").and_then(|l| l.as_object()).is_some_and(|m| m.values().all(|v| v.is_string()));
+            let ok = settings
+                .get("locations")
+                .and_then(|l| l.as_object())
+                .is_some_and(|m| m.values().all(|v| v.is_string()));
             if !ok {
                 return Err(ApiError::new(
                     "settings",
@@ -495,7 +530,13 @@ impl Engine {
                 ));
             }
         }
-        self.inner.journal.set_flow(&FlowRow { flow: flow.into(), source_id: source_id.into(), target_id: target_id.into(), enabled: true, settings })?;
+        self.inner.journal.set_flow(&FlowRow {
+            flow: flow.into(),
+            source_id: source_id.into(),
+            target_id: target_id.into(),
+            enabled: true,
+            settings,
+        })?;
         Ok(())
     }
 
@@ -530,7 +571,11 @@ impl Engine {
             DEMO_STORE_ID,
             serde_json::json!({ "locations": { &systems.erpnext_warehouse: &systems.shopify_location } }),
         )?;
-        Ok(if a == SecretSource::Keychain && b == SecretSource::Keychain { SecretSource::Keychain } else { SecretSource::Memory })
+        Ok(if a == SecretSource::Keychain && b == SecretSource::Keychain {
+            SecretSource::Keychain
+        } else {
+            SecretSource::Memory
+        })
     }
 
     /// Runs every enabled flow once, waiting out retries and rate limits,
@@ -628,7 +673,10 @@ impl Engine {
             } else if live.syncing {
                 (ConnectionState::Syncing, "Syncing".to_owned())
             } else if let Some(at) = live.retry_at.filter(|t| *t > now) {
-                (ConnectionState::Retrying, format!("Waiting to retry until {}", at.with_timezone(&Local).format("%H:%M")))
+                (
+                    ConnectionState::Retrying,
+                    format!("Waiting to retry until {}", at.with_timezone(&Local).format("%H:%M")),
+                )
             } else {
                 match &last {
                     Some(r) if r.outcome == Some(RunOutcome::Failed) => (
@@ -671,13 +719,20 @@ impl Engine {
         let orders_posted = j.outbox_counts(None, Some("order"))?.done;
         let mut keychain = self.keychain_status();
         if self.inner.demo && !keychain.available {
-            keychain.message.push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
+            keychain
+                .message
+                .push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
         }
         Ok(Overview {
             generated_at: now,
             demo: self.inner.demo,
             keychain,
-            totals: Totals { orders_posted, pending: all.pending, failed: all.dead, open_conflicts: j.open_conflicts()? },
+            totals: Totals {
+                orders_posted,
+                pending: all.pending,
+                failed: all.dead,
+                open_conflicts: j.open_conflicts()?,
+            },
             connections,
         })
     }
@@ -763,4 +818,3 @@ impl Engine {
         Ok(self.inner.journal.integrity_check()?)
     }
 }
-

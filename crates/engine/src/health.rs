@@ -61,7 +61,8 @@ pub(crate) async fn check(inner: &Inner) -> ApiResult<HealthCheck> {
         let today = now.date_naive();
         for flow in inner.journal.flows()?.into_iter().filter(|f| f.enabled && f.flow == "orders") {
             let (store, erp) = crate::flows::ends(inner, &flow)?;
-            if let Err(e) = crate::flows::reconcile_orders(inner, &store, &erp, today - Duration::days(2), today).await {
+            if let Err(e) = crate::flows::reconcile_orders(inner, &store, &erp, today - Duration::days(2), today).await
+            {
                 tracing::warn!("scheduled reconciliation failed: {e}");
             }
         }

@@ -120,7 +120,10 @@ impl Secrets {
         match self.put(connection_id, secret) {
             Ok(()) => SecretSource::Keychain,
             Err(_) => {
-                self.memory.lock().unwrap_or_else(|e| e.into_inner()).insert(connection_id.to_owned(), secret.to_owned());
+                self.memory
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(connection_id.to_owned(), secret.to_owned());
                 SecretSource::Memory
             }
         }

@@ -160,7 +160,8 @@ impl Journal {
 
     pub fn flows(&self) -> Result<Vec<FlowRow>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT flow, source_id, target_id, enabled, settings FROM flows ORDER BY flow, source_id")?;
+            let mut stmt =
+                c.prepare("SELECT flow, source_id, target_id, enabled, settings FROM flows ORDER BY flow, source_id")?;
             let mut rows = stmt.query([])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {

@@ -2,10 +2,10 @@
 //! `Journal::commit_page`, in the same transaction as the page's rows.
 
 use crate::error::Result;
-use crate::Journal;
-use ferry_domain::CursorState;
 use crate::time::format_ts;
+use crate::Journal;
 use chrono::{DateTime, Utc};
+use ferry_domain::CursorState;
 use rusqlite::{params, OptionalExtension};
 
 impl Journal {

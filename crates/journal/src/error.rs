@@ -10,7 +10,9 @@ pub enum JournalError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open the journal {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
-    #[error("the journal was written by a newer Ferry (schema {found}, this version knows up to {supported}); update Ferry")]
+    #[error(
+        "the journal was written by a newer Ferry (schema {found}, this version knows up to {supported}); update Ferry"
+    )]
     TooNew { found: i64, supported: i64 },
     #[error("journal query failed: {0}")]
     Sqlite(#[from] rusqlite::Error),

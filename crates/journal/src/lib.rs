@@ -42,10 +42,8 @@ impl std::fmt::Debug for Journal {
 impl Journal {
     /// Opens (creating and migrating if needed) `journal.sqlite` in `data_dir`.
     pub fn open_in(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| JournalError::DataDir {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| JournalError::DataDir { path: data_dir.to_path_buf(), source })?;
         Self::open(&data_dir.join(FILE_NAME))
     }
 
@@ -143,7 +141,8 @@ mod tests {
         drop(first);
         let again = Journal::open_in(dir.path()).expect("reopen");
         assert_eq!(schema_dump(&again), fresh, "a migrated journal equals a fresh one");
-        let tables = ["connections", "links", "cursors", "runs", "events", "outbox", "conflicts", "notifications", "http_log"];
+        let tables =
+            ["connections", "links", "cursors", "runs", "events", "outbox", "conflicts", "notifications", "http_log"];
         for t in tables {
             assert!(fresh.iter().any(|s| s.contains(&format!("CREATE TABLE {t} "))), "table {t} exists");
         }

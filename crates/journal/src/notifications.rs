@@ -100,7 +100,13 @@ impl Journal {
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 let n = from_row(r)?;
-                out.push(PastAlert { at: n.at, kind: n.kind, connection_id: n.connection_id, subject: n.subject, delivery: n.delivery });
+                out.push(PastAlert {
+                    at: n.at,
+                    kind: n.kind,
+                    connection_id: n.connection_id,
+                    subject: n.subject,
+                    delivery: n.delivery,
+                });
             }
             Ok(out)
         })
@@ -122,12 +128,16 @@ impl Journal {
     /// Marks one alert (or all) as read. Returns how many changed.
     pub fn mark_read(&self, id: Option<i64>) -> Result<u64> {
         self.write(|tx| {
-            Ok(tx.execute("UPDATE notifications SET read = 1 WHERE read = 0 AND (?1 IS NULL OR id = ?1)", params![id])? as u64)
+            Ok(tx
+                .execute("UPDATE notifications SET read = 1 WHERE read = 0 AND (?1 IS NULL OR id = ?1)", params![id])?
+                as u64)
         })
     }
 
     pub fn unread_notifications(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM notifications WHERE read = 0", [], |r| r.get::<_, i64>(0))? as u64))
+        self.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM notifications WHERE read = 0", [], |r| r.get::<_, i64>(0))? as u64)
+        })
     }
 }
 

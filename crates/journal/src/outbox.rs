@@ -263,7 +263,15 @@ impl Journal {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(entity, source_id, source_key, target_id)
                  DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
-                params![row.entity, row.source_id, row.entity_key, row.target_id, remote_key, row.payload.to_string(), ts],
+                params![
+                    row.entity,
+                    row.source_id,
+                    row.entity_key,
+                    row.target_id,
+                    remote_key,
+                    row.payload.to_string(),
+                    ts
+                ],
             )?;
             if let Some(run) = run_id {
                 tx.execute("UPDATE runs SET written = written + 1 WHERE id = ?1", [run])?;
@@ -294,7 +302,14 @@ impl Journal {
     }
 
     /// Parks a write with the remote's message; logs why.
-    pub fn dead_letter_write(&self, id: i64, error: &str, event: &NewEvent, run_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+    pub fn dead_letter_write(
+        &self,
+        id: i64,
+        error: &str,
+        event: &NewEvent,
+        run_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
             tx.execute(
@@ -375,7 +390,9 @@ impl Journal {
 impl Journal {
     /// Conflicts waiting for a person.
     pub fn open_conflicts(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM conflicts WHERE state = 'open'", [], |r| r.get::<_, i64>(0))? as u64))
+        self.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM conflicts WHERE state = 'open'", [], |r| r.get::<_, i64>(0))? as u64)
+        })
     }
 }
 

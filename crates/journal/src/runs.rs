@@ -186,7 +186,9 @@ impl Journal {
     /// The newest run of one flow (e.g. `reconcile`) for a connection.
     pub fn last_run_of(&self, connection_id: &str, flow: &str) -> Result<Option<RunRow>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!("{SELECT_RUN} WHERE connection_id = ?1 AND flow = ?2 ORDER BY id DESC LIMIT 1"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "{SELECT_RUN} WHERE connection_id = ?1 AND flow = ?2 ORDER BY id DESC LIMIT 1"
+            ))?;
             stmt.query_row(params![connection_id, flow], |r| Ok(run_from_row(r))).optional()?.transpose()
         })
     }

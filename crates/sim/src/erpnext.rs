@@ -68,7 +68,12 @@ impl ErpNextSim {
                 .map(|a| obj(json!({ "name": a, "account_name": a, "company": "Demo Shop", "is_group": 0, "modified": modified })))
                 .collect(),
         );
-        docs.insert("Warehouse".into(), vec![obj(json!({ "name": WAREHOUSE, "warehouse_name": "Stores", "company": "Demo Shop", "modified": modified }))]);
+        docs.insert(
+            "Warehouse".into(),
+            vec![obj(
+                json!({ "name": WAREHOUSE, "warehouse_name": "Stores", "company": "Demo Shop", "modified": modified }),
+            )],
+        );
         // Stock per item: on hand and reserved by open orders (Bin, as ERPNext keeps it).
         let mut rng = crate::seed::Rng::new(opts.seed ^ 0xB1B1);
         docs.insert(
@@ -123,7 +128,10 @@ impl ErpNextSim {
     pub fn set_stock(&self, item_code: &str, actual: i64, reserved: i64) -> bool {
         let modified = self.now_local();
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(bin) = docs.get_mut("Bin").and_then(|l| l.iter_mut().find(|d| d.get("item_code").and_then(Value::as_str) == Some(item_code))) else {
+        let Some(bin) = docs
+            .get_mut("Bin")
+            .and_then(|l| l.iter_mut().find(|d| d.get("item_code").and_then(Value::as_str) == Some(item_code)))
+        else {
             return false;
         };
         bin.insert("actual_qty".into(), json!(actual));
@@ -160,7 +168,10 @@ impl ErpNextSim {
     pub fn set_field(&self, doctype: &str, name: &str, field: &str, value: Value) -> bool {
         let modified = self.now_local();
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(doc) = docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name))) else {
+        let Some(doc) = docs
+            .get_mut(doctype)
+            .and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name)))
+        else {
             return false;
         };
         doc.insert(field.to_owned(), value);
@@ -219,7 +230,8 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
 
 /// A Frappe error response.
 fn frappe_error(status: StatusCode, exc_type: &str, message: &str) -> Response {
-    let server_message = json!({ "message": message, "title": "Message", "indicator": "red", "raise_exception": 1 }).to_string();
+    let server_message =
+        json!({ "message": message, "title": "Message", "indicator": "red", "raise_exception": 1 }).to_string();
     let body = json!({
         "exc_type": exc_type,
         "exception": format!("frappe.exceptions.{exc_type}: {message}"),
@@ -244,8 +256,12 @@ async fn guard(sim: &Sim, headers: &HeaderMap) -> Result<Option<std::time::Durat
         return Err((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response());
     }
     match erp.faults.trouble() {
-        Trouble::ServerError => Err((StatusCode::SERVICE_UNAVAILABLE, "<html><body>503 Service Unavailable</body></html>").into_response()),
-        Trouble::RateLimited => Err((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response()),
+        Trouble::ServerError => {
+            Err((StatusCode::SERVICE_UNAVAILABLE, "<html><body>503 Service Unavailable</body></html>").into_response())
+        }
+        Trouble::RateLimited => {
+            Err((StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "Too Many Requests").into_response())
+        }
         Trouble::Slow(d) => Ok(Some(d)),
         Trouble::None => Ok(None),
     }
@@ -318,7 +334,9 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
     let filters = match parse_json_param(q, "filters", json!([])) {
         Ok(Value::Array(f)) => f,
         Ok(Value::Object(m)) => m.into_iter().map(|(k, v)| json!([k, "=", v])).collect(),
-        Ok(_) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "filters must be a list or a dict"),
+        Ok(_) => {
+            return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "filters must be a list or a dict")
+        }
         Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
     };
     let fields = match parse_json_param(q, "fields", json!(["name"])) {
@@ -363,7 +381,11 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
     Json(json!({ "data": page })).into_response()
 }
 
-async fn read_one(State(sim): State<Arc<Sim>>, Path((doctype, name)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn read_one(
+    State(sim): State<Arc<Sim>>,
+    Path((doctype, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
     let slow = match guard(&sim, &headers).await {
         Ok(slow) => slow,
@@ -371,7 +393,10 @@ async fn read_one(State(sim): State<Arc<Sim>>, Path((doctype, name)): Path<(Stri
     };
     let response = {
         let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
-        match docs.get(&doctype).and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str()))) {
+        match docs
+            .get(&doctype)
+            .and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str())))
+        {
             Some(d) => Json(json!({ "data": d })).into_response(),
             None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
         }
@@ -384,7 +409,8 @@ fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: 
 }
 
 fn mandatory(doc: &Map<String, Value>, doctype: &str, fields: &[&str]) -> Result<(), Response> {
-    let missing: Vec<&str> = fields.iter().copied().filter(|f| doc.get(*f).is_none_or(|v| v.is_null() || v == "")).collect();
+    let missing: Vec<&str> =
+        fields.iter().copied().filter(|f| doc.get(*f).is_none_or(|v| v.is_null() || v == "")).collect();
     if missing.is_empty() {
         Ok(())
     } else {
@@ -397,10 +423,17 @@ fn mandatory(doc: &Map<String, Value>, doctype: &str, fields: &[&str]) -> Result
 }
 
 fn link_error(label: &str, value: &str) -> Response {
-    frappe_error(StatusCode::EXPECTATION_FAILED, "LinkValidationError", &format!("Could not find <strong>{label}</strong>: {value}"))
+    frappe_error(
+        StatusCode::EXPECTATION_FAILED,
+        "LinkValidationError",
+        &format!("Could not find <strong>{label}</strong>: {value}"),
+    )
 }
 
-fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec<Map<String, Value>>>) -> Result<(), Response> {
+fn validate_sales_order(
+    doc: &mut Map<String, Value>,
+    docs: &HashMap<String, Vec<Map<String, Value>>>,
+) -> Result<(), Response> {
     mandatory(doc, "Sales Order", &["customer", "delivery_date", "items"])?;
     let customer = doc.get("customer").and_then(Value::as_str).unwrap_or_default().to_owned();
     if !exists(docs, "Customer", &customer) {
@@ -419,7 +452,11 @@ fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec
             return Err(link_error("Item Code", &code));
         }
         let qty = number(item.get("qty")).filter(|q| *q > Decimal::ZERO).ok_or_else(|| {
-            frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("Row #{}: Quantity must be greater than zero", i + 1))
+            frappe_error(
+                StatusCode::EXPECTATION_FAILED,
+                "ValidationError",
+                &format!("Row #{}: Quantity must be greater than zero", i + 1),
+            )
         })?;
         let rate = number(item.get("rate")).unwrap_or(Decimal::ZERO);
         total += qty * rate;
@@ -442,7 +479,11 @@ fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec
                 return Err(link_error("Account Head", &head));
             }
             let amount = number(row.get("tax_amount")).ok_or_else(|| {
-                frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("Taxes row #{}: tax_amount is not a number", i + 1))
+                frappe_error(
+                    StatusCode::EXPECTATION_FAILED,
+                    "ValidationError",
+                    &format!("Taxes row #{}: tax_amount is not a number", i + 1),
+                )
             })?;
             total += amount;
             row["idx"] = json!(i + 1);
@@ -451,7 +492,11 @@ fn validate_sales_order(doc: &mut Map<String, Value>, docs: &HashMap<String, Vec
     }
     let discount = number(doc.get("discount_amount")).unwrap_or(Decimal::ZERO);
     if discount < Decimal::ZERO || discount > total {
-        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Discount Amount cannot be greater than the total"));
+        return Err(frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "ValidationError",
+            "Discount Amount cannot be greater than the total",
+        ));
     }
     doc.insert("net_total".into(), json!(net_total.to_string()));
     doc.insert("grand_total".into(), json!((total - discount).to_string()));
@@ -466,7 +511,12 @@ fn number(v: Option<&Value>) -> Option<Decimal> {
     }
 }
 
-async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn create(
+    State(sim): State<Arc<Sim>>,
+    Path(doctype): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let _in_flight = sim.erpnext.faults.enter();
     let slow = match guard(&sim, &headers).await {
         Ok(slow) => slow,
@@ -475,7 +525,13 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
     let erp = &sim.erpnext;
     let mut doc = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => m,
-        _ => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "the request body must be a JSON object"),
+        _ => {
+            return frappe_error(
+                StatusCode::EXPECTATION_FAILED,
+                "ValidationError",
+                "the request body must be a JSON object",
+            )
+        }
     };
     let now = erp.now_local();
     let created = {
@@ -499,8 +555,15 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
                     return r;
                 }
                 for link in doc.get("links").and_then(Value::as_array).into_iter().flatten() {
-                    let (Some(dt), Some(n)) = (link.get("link_doctype").and_then(Value::as_str), link.get("link_name").and_then(Value::as_str)) else {
-                        return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Address links need link_doctype and link_name");
+                    let (Some(dt), Some(n)) = (
+                        link.get("link_doctype").and_then(Value::as_str),
+                        link.get("link_name").and_then(Value::as_str),
+                    ) else {
+                        return frappe_error(
+                            StatusCode::EXPECTATION_FAILED,
+                            "ValidationError",
+                            "Address links need link_doctype and link_name",
+                        );
                     };
                     if !exists(&docs, dt, n) {
                         return link_error(dt, n);
@@ -524,7 +587,13 @@ async fn create(State(sim): State<Arc<Sim>>, Path(doctype): Path<String>, header
                 *series += 1;
                 format!("SAL-ORD-{}-{:05}", Utc::now().with_timezone(&erp.tz).format("%Y"), *series)
             }
-            other => return frappe_error(StatusCode::FORBIDDEN, "PermissionError", &format!("The emulator does not allow creating {other}")),
+            other => {
+                return frappe_error(
+                    StatusCode::FORBIDDEN,
+                    "PermissionError",
+                    &format!("The emulator does not allow creating {other}"),
+                )
+            }
         };
         doc.insert("name".into(), json!(name));
         doc.insert("creation".into(), json!(now));
@@ -554,12 +623,16 @@ fn cancel_doc(sim: &Sim, body: &[u8]) -> Response {
     let Ok(args) = serde_json::from_slice::<Value>(body) else {
         return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "the request body must be JSON");
     };
-    let (Some(doctype), Some(name)) = (args.get("doctype").and_then(Value::as_str), args.get("name").and_then(Value::as_str)) else {
+    let (Some(doctype), Some(name)) =
+        (args.get("doctype").and_then(Value::as_str), args.get("name").and_then(Value::as_str))
+    else {
         return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "doctype and name are required");
     };
     let modified = sim.erpnext.now_local();
     let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(doc) = docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name))) else {
+    let Some(doc) =
+        docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name)))
+    else {
         return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found"));
     };
     match doc.get("docstatus").and_then(Value::as_i64) {
@@ -569,8 +642,16 @@ fn cancel_doc(sim: &Sim, body: &[u8]) -> Response {
             doc.insert("modified".into(), json!(modified));
             Json(json!({ "message": doc.clone() })).into_response()
         }
-        Some(2) => frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &format!("{doctype} {name} is already cancelled")),
-        _ => frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "Cannot cancel before submitting. See Transition docstatus 0 to 2"),
+        Some(2) => frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "ValidationError",
+            &format!("{doctype} {name} is already cancelled"),
+        ),
+        _ => frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "ValidationError",
+            "Cannot cancel before submitting. See Transition docstatus 0 to 2",
+        ),
     }
 }
 
@@ -584,6 +665,9 @@ mod tests {
         assert_eq!(matches(&doc, &[json!(["shopify_order_id", "=", "gid://shopify/Order/1"])]), Ok(true));
         assert_eq!(matches(&doc, &[json!(["docstatus", "!=", 2])]), Ok(true));
         assert_eq!(matches(&doc, &[json!(["Sales Order", "docstatus", "=", "1"])]), Ok(true));
-        assert!(matches(&doc, &[json!(["name", "like", "%"])]).is_err(), "unsupported operators are refused, not ignored");
+        assert!(
+            matches(&doc, &[json!(["name", "like", "%"])]).is_err(),
+            "unsupported operators are refused, not ignored"
+        );
     }
 }

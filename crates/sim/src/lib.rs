@@ -92,8 +92,10 @@ impl Sim {
             }
         }
         let duplicates = per_ref.values().map(|(n, _)| n - 1).sum();
-        let missing = store_ids.iter().filter(|id| !cancelled.contains(*id) && !per_ref.contains_key(id.as_str())).count();
-        let not_cancelled = cancelled.iter().filter(|id| per_ref.get(id.as_str()).is_some_and(|(_, live)| *live)).count();
+        let missing =
+            store_ids.iter().filter(|id| !cancelled.contains(*id) && !per_ref.contains_key(id.as_str())).count();
+        let not_cancelled =
+            cancelled.iter().filter(|id| per_ref.get(id.as_str()).is_some_and(|(_, live)| *live)).count();
         let store_totals = self.shopify.order_totals();
         let total_mismatches = self
             .erpnext

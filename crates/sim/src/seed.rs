@@ -38,11 +38,14 @@ pub struct SeedProduct {
     pub price: Decimal,
 }
 
-const NOUNS: &[&str] = &["Mug", "Tote bag", "Notebook", "Candle", "Tea tin", "Poster", "Scarf", "Socks", "Coaster", "Pen"];
+const NOUNS: &[&str] =
+    &["Mug", "Tote bag", "Notebook", "Candle", "Tea tin", "Poster", "Scarf", "Socks", "Coaster", "Pen"];
 const ADJECTIVES: &[&str] = &["Blue", "Linen", "Large", "Small", "Organic"];
 const FIRST: &[&str] = &["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Edsger", "Frances", "Tim"];
-const LAST: &[&str] = &["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Dijkstra", "Allen", "Berners-Lee"];
-const CITIES: &[(&str, &str, &str)] = &[("Berlin", "10115", "DE"), ("Hamburg", "20095", "DE"), ("Wien", "1010", "AT"), ("Zürich", "8001", "CH")];
+const LAST: &[&str] =
+    &["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Dijkstra", "Allen", "Berners-Lee"];
+const CITIES: &[(&str, &str, &str)] =
+    &[("Berlin", "10115", "DE"), ("Hamburg", "20095", "DE"), ("Wien", "1010", "AT"), ("Zürich", "8001", "CH")];
 
 /// Twenty products with stable SKUs and prices.
 pub fn catalog(seed: u64) -> Vec<SeedProduct> {
@@ -111,7 +114,13 @@ impl SeedOrder {
 }
 
 /// `count` orders, the last one at `newest`, one to three minutes apart.
-pub fn orders(seed: u64, count: usize, first_number: u64, newest: DateTime<Utc>, catalog: &[SeedProduct]) -> Vec<SeedOrder> {
+pub fn orders(
+    seed: u64,
+    count: usize,
+    first_number: u64,
+    newest: DateTime<Utc>,
+    catalog: &[SeedProduct],
+) -> Vec<SeedOrder> {
     let mut rng = Rng::new(seed);
     let mut at = newest;
     let mut out: Vec<SeedOrder> = (0..count)
@@ -160,6 +169,9 @@ mod tests {
             assert_eq!(added, t.total, "order {} adds up", o.number);
             assert_eq!(t.total.scale().min(2), t.total.scale(), "to the cent");
         }
-        assert!(a.iter().any(|o| o.discount_percent > 0) && a.iter().any(|o| !o.taxes_included), "the mix has discounts and added VAT");
+        assert!(
+            a.iter().any(|o| o.discount_percent > 0) && a.iter().any(|o| !o.taxes_included),
+            "the mix has discounts and added VAT"
+        );
     }
 }

@@ -189,7 +189,11 @@ impl ShopifySim {
     /// GraphQL ids of cancelled orders.
     pub fn cancelled_ids(&self) -> Vec<String> {
         let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
-        orders.iter().filter(|o| !o.node["cancelledAt"].is_null()).filter_map(|o| o.node["id"].as_str().map(str::to_owned)).collect()
+        orders
+            .iter()
+            .filter(|o| !o.node["cancelledAt"].is_null())
+            .filter_map(|o| o.node["id"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// The available quantity of `sku` at the store's location (`None`: never set).
@@ -212,7 +216,14 @@ impl ShopifySim {
     }
 
     /// Places one order (one Blue Mug) by a given person, shipped in Germany. Returns its id.
-    pub fn place_order_by(&self, first: &str, last: &str, email: Option<&str>, postcode: &str, at: DateTime<Utc>) -> String {
+    pub fn place_order_by(
+        &self,
+        first: &str,
+        last: &str,
+        email: Option<&str>,
+        postcode: &str,
+        at: DateTime<Utc>,
+    ) -> String {
         let id = self.place_custom_order(&[("MUG-01", "Blue Mug", 1, "12.00")], at);
         let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(o) = orders.iter_mut().find(|o| o.node["id"] == id.as_str()) {
@@ -260,7 +271,8 @@ fn cost(requested: f64, actual: Option<f64>, available: f64) -> Value {
 }
 
 fn user_error(message: &str) -> Response {
-    (StatusCode::OK, Json(json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] }))).into_response()
+    (StatusCode::OK, Json(json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] })))
+        .into_response()
 }
 
 /// `updated_at:>='2026-11-26T12:00:00Z'` (quotes optional; `>` also accepted).
@@ -331,7 +343,9 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     } else if query.contains("orders(") {
         orders(shop, &vars)
     } else {
-        return user_error("The Ferry emulator implements the orders and productVariants queries and inventorySetQuantities");
+        return user_error(
+            "The Ferry emulator implements the orders and productVariants queries and inventorySetQuantities",
+        );
     };
     let body = match result {
         Ok(body) => body.to_string(),
@@ -371,7 +385,13 @@ fn charge(shop: &ShopifySim, requested: f64, actual: f64) -> Result<Value, Respo
 
 fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     let first = first_arg(vars)?;
-    let since = vars.get("query").and_then(Value::as_str).map(parse_updated_since).transpose().map_err(|e| user_error(&e))?.flatten();
+    let since = vars
+        .get("query")
+        .and_then(Value::as_str)
+        .map(parse_updated_since)
+        .transpose()
+        .map_err(|e| user_error(&e))?
+        .flatten();
     let after = match vars.get("after").and_then(Value::as_str) {
         Some(c) => Some(decode_cursor(c).ok_or_else(|| user_error("Invalid cursor for current pagination sort."))?),
         None => None,
@@ -414,10 +434,12 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         .enumerate()
         .skip(start)
         .take(first)
-        .map(|(i, v)| json!({ "cursor": (i + 1).to_string(), "node": {
-            "id": format!("gid://shopify/ProductVariant/{}", v.item_id - 1000), "sku": v.sku, "title": v.title,
-            "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
-        }}))
+        .map(|(i, v)| {
+            json!({ "cursor": (i + 1).to_string(), "node": {
+                "id": format!("gid://shopify/ProductVariant/{}", v.item_id - 1000), "sku": v.sku, "title": v.title,
+                "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
+            }})
+        })
         .collect();
     let end = start + page.len();
     Ok(json!({
@@ -439,7 +461,11 @@ fn set_quantities(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     let mut changes = Vec::new();
     let mut updates = Vec::new();
     for (i, q) in quantities.iter().enumerate() {
-        let item = q.get("inventoryItemId").and_then(Value::as_str).and_then(|g| g.strip_prefix("gid://shopify/InventoryItem/")).and_then(|n| n.parse::<u64>().ok());
+        let item = q
+            .get("inventoryItemId")
+            .and_then(Value::as_str)
+            .and_then(|g| g.strip_prefix("gid://shopify/InventoryItem/"))
+            .and_then(|n| n.parse::<u64>().ok());
         let location = q.get("locationId").and_then(Value::as_str).unwrap_or_default().to_owned();
         let quantity = q.get("quantity").and_then(Value::as_i64);
         match (item.filter(|id| inventory.variants.iter().any(|v| v.item_id == *id)), quantity) {

@@ -52,7 +52,10 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
 }
 
 fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
-    ConnectorError::Rejected { message: format!("the queued {what} could not be read back ({e}); re-scan to queue it again"), fields: vec![] }
+    ConnectorError::Rejected {
+        message: format!("the queued {what} could not be read back ({e}); re-scan to queue it again"),
+        fields: vec![],
+    }
 }
 
 /// A stock write's payload.
@@ -79,17 +82,23 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
         (Target::Erp(erp), "order", "cancel") => {
             let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("order", e))?;
             match erp.find_order(&order.id).await? {
-                Some(doc) if doc.cancelled => Ok(Applied { message: format!("{label} was already cancelled in {target_name} ({})", doc.id), remote: doc.id }),
+                Some(doc) if doc.cancelled => Ok(Applied {
+                    message: format!("{label} was already cancelled in {target_name} ({})", doc.id),
+                    remote: doc.id,
+                }),
                 Some(doc) => {
                     erp.cancel_order(&doc.id).await?;
                     Ok(Applied { message: format!("{label} cancelled in {target_name} ({})", doc.id), remote: doc.id })
                 }
                 // Its create is still queued (or failed): try again after it.
-                None => Err(ConnectorError::Transient(format!("{label} is not in {target_name} yet, so it cannot be cancelled yet"))),
+                None => Err(ConnectorError::Transient(format!(
+                    "{label} is not in {target_name} yet, so it cannot be cancelled yet"
+                ))),
             }
         }
         (Target::Store(store), "stock", "set") => {
-            let set: StockSet = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("stock level", e))?;
+            let set: StockSet =
+                serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("stock level", e))?;
             store.set_available(&set.sku, &set.location, set.available).await?;
             Ok(Applied {
                 message: format!("{label} set to {} available in {target_name}", set.available),
@@ -97,7 +106,9 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
             })
         }
         (_, entity, op) => Err(ConnectorError::Rejected {
-            message: format!("{target_name} cannot take a {entity} {op}; this write was queued by an older or newer Ferry"),
+            message: format!(
+                "{target_name} cannot take a {entity} {op}; this write was queued by an older or newer Ferry"
+            ),
             fields: vec![],
         }),
     }

@@ -11,9 +11,10 @@ mod stock;
 pub(crate) use preview::preview_orders;
 pub(crate) use reconcile::reconcile_orders;
 
-use crate::api::{ApiError, ApiResult, Inner, FlowCounts};
+use crate::api::{ApiError, ApiResult, FlowCounts, Inner};
 use crate::secrets::SecretSource;
 use ferry_connectors::{Erp, Store};
+use ferry_domain::{AlertKind, ConnectorError};
 use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,11 +46,7 @@ impl ConnectorCache {
 fn secret_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<String> {
     let (secret, source) = inner.secrets.get(&c.id)?;
     if source == SecretSource::Environment {
-        tracing::warn!(
-            "no keychain entry for {}: using the secret from {}",
-            c.id,
-            crate::secrets::env_var_name(&c.id)
-        );
+        tracing::warn!("no keychain entry for {}: using the secret from {}", c.id, crate::secrets::env_var_name(&c.id));
     }
     Ok(secret)
 }
@@ -100,26 +97,82 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
     }
 }
 
+/// What to say about a problem: the journal's line, and the alert.
+struct Notice {
+    kind: AlertKind,
+    subject: String,
+    event: String,
+    title: String,
+    body: String,
+}
+
+/// Journals an error about a connection and raises its alert.
+fn report(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, n: Notice) -> ApiResult<()> {
+    let event = NewEvent {
+        level: Level::Error,
+        connection_id: Some(c.id.clone()),
+        entity: None,
+        entity_key: None,
+        message: n.event,
+    };
+    inner.journal.log_event(run_id, &event, inner.now())?;
+    crate::alerts::raise(inner, n.kind, Some(&c.id), &n.subject, n.title, n.body)?;
+    Ok(())
+}
+
+/// Pauses a connection (until its settings or credentials change) and says why.
+fn pause(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, reason: &str, n: Notice) -> ApiResult<()> {
+    inner.journal.set_paused(&c.id, Some(reason))?;
+    inner.connectors.forget(&c.id);
+    report(inner, c, run_id, n)
+}
+
+/// A read that failed past its retries: an auth failure pauses the
+/// connection; anything else is journaled and alerted, and the next run
+/// resumes from the committed cursor. `what` is "orders", "stock", ….
+pub(crate) fn read_failed(
+    inner: &Inner,
+    c: &ConnectionRow,
+    run_id: i64,
+    e: &ConnectorError,
+    what: &str,
+    meanwhile: &str,
+) -> ApiResult<()> {
+    if let ConnectorError::Auth(why) = e {
+        return pause_for_auth(inner, c, Some(run_id), why);
+    }
+    let mut title = format!("{what} could not be read from {}", c.name);
+    title[..1].make_ascii_uppercase();
+    let notice = Notice {
+        kind: AlertKind::RunFailed,
+        subject: format!("{what} read"),
+        event: format!("reading {what} from {} failed: {e}", c.name),
+        title,
+        body: format!("{e}. Ferry retries on its schedule; {meanwhile}"),
+    };
+    report(inner, c, Some(run_id), notice)
+}
+
 /// Pauses a connection whose settings cannot work, and says what to fix.
 pub(crate) fn pause_for_settings(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
-    inner.journal.set_paused(&c.id, Some(&format!("settings need fixing: {why}")))?;
-    inner.connectors.forget(&c.id);
-    let message = format!("{}'s settings cannot work ({why}); syncing with it is paused until they are fixed", c.name);
-    inner.journal.log_event(run_id, &NewEvent { level: Level::Error, connection_id: Some(c.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
-    crate::alerts::raise(
-        inner,
-        ferry_domain::AlertKind::RunFailed,
-        Some(&c.id),
-        "settings",
-        format!("{}'s settings need fixing", c.name),
-        format!("{why}. Fix it under Connections; nothing is lost meanwhile."),
-    )?;
-    Ok(())
+    let notice = Notice {
+        kind: AlertKind::RunFailed,
+        subject: "settings".into(),
+        event: format!("{}'s settings cannot work ({why}); syncing with it is paused until they are fixed", c.name),
+        title: format!("{}'s settings need fixing", c.name),
+        body: format!("{why}. Fix it under Connections; nothing is lost meanwhile."),
+    };
+    pause(inner, c, run_id, &format!("settings need fixing: {why}"), notice)
 }
 
 /// Pauses a connection that cannot be built (credentials or settings); returns
 /// the reason, or the error when it is something else.
-pub(crate) fn pause_unbuildable(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, e: ApiError) -> ApiResult<String> {
+pub(crate) fn pause_unbuildable(
+    inner: &Inner,
+    c: &ConnectionRow,
+    run_id: Option<i64>,
+    e: ApiError,
+) -> ApiResult<String> {
     match e.code {
         "secret" => pause_for_auth(inner, c, run_id, &e.message)?,
         "settings" => pause_for_settings(inner, c, run_id, &e.message)?,
@@ -130,18 +183,18 @@ pub(crate) fn pause_unbuildable(inner: &Inner, c: &ConnectionRow, run_id: Option
 
 /// Pauses a connection whose credentials were refused, and says so.
 pub(crate) fn pause_for_auth(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
-    let reason = "credentials rejected";
-    inner.journal.set_paused(&c.id, Some(reason))?;
-    inner.connectors.forget(&c.id);
-    let message = format!("{} refused Ferry's credentials ({why}); syncing with it is paused until they are entered again", c.name);
-    inner.journal.log_event(run_id, &NewEvent { level: Level::Error, connection_id: Some(c.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
-    crate::alerts::raise(
-        inner,
-        ferry_domain::AlertKind::AuthFailed,
-        Some(&c.id),
-        "credentials",
-        format!("{} refused Ferry's credentials", c.name),
-        format!("Syncing with {} is paused. Enter its credentials again under Connections; nothing is lost meanwhile.", c.name),
-    )?;
-    Ok(())
+    let notice = Notice {
+        kind: AlertKind::AuthFailed,
+        subject: "credentials".into(),
+        event: format!(
+            "{} refused Ferry's credentials ({why}); syncing with it is paused until they are entered again",
+            c.name
+        ),
+        title: format!("{} refused Ferry's credentials", c.name),
+        body: format!(
+            "Syncing with {} is paused. Enter its credentials again under Connections; nothing is lost meanwhile.",
+            c.name
+        ),
+    };
+    pause(inner, c, run_id, "credentials rejected", notice)
 }

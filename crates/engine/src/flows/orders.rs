@@ -2,8 +2,8 @@
 //! planned and committed to the outbox together with the advanced cursor.
 //! Writing: the outbox worker posts each queued order, looking it up first.
 
-use super::{pause_for_auth, store_for, RunMode};
-use crate::api::{ApiResult, Inner, FlowCounts};
+use super::{store_for, RunMode};
+use crate::api::{ApiResult, FlowCounts, Inner};
 use ferry_domain::error::backoff;
 use ferry_domain::{plan_orders, ConnectorError, CursorWindow, Disposition, Order, OrderDecision};
 use ferry_journal::{ConnectionRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
@@ -16,7 +16,12 @@ const READ_ATTEMPTS: u32 = 4;
 /// Rate-limit waits per page before the run gives up.
 const MAX_WAITS: u32 = 20;
 
-pub(crate) async fn run(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow, mode: RunMode) -> ApiResult<FlowCounts> {
+pub(crate) async fn run(
+    inner: &Inner,
+    store: &ConnectionRow,
+    erp: &ConnectionRow,
+    mode: RunMode,
+) -> ApiResult<FlowCounts> {
     let mut report = FlowCounts::default();
     if store.paused_reason.is_none() {
         let (fetched, queued) = read(inner, store, erp).await?;
@@ -66,24 +71,7 @@ async fn read(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiR
             *counts
         }
         Err(e) => {
-            let message = format!("reading orders from {} failed: {e}", store.name);
-            if let ConnectorError::Auth(why) = e {
-                pause_for_auth(inner, store, Some(run_id), why)?;
-            } else {
-                inner.journal.log_event(
-                    Some(run_id),
-                    &NewEvent { level: Level::Error, connection_id: Some(store.id.clone()), entity: None, entity_key: None, message: message.clone() },
-                    inner.now(),
-                )?;
-                crate::alerts::raise(
-                    inner,
-                    ferry_domain::AlertKind::RunFailed,
-                    Some(&store.id),
-                    "orders read",
-                    format!("Orders could not be read from {}", store.name),
-                    format!("{e}. Ferry retries on its schedule; orders already read still go out."),
-                )?;
-            }
+            super::read_failed(inner, store, run_id, e, "orders", "orders already read still go out.")?;
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.to_string()), inner.now())?;
             // Orders already committed still go out; the next run resumes the read.
             (0, 0)
@@ -137,7 +125,15 @@ async fn read_pages(
                         payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
                         supersedes: false,
                     });
-                    events.push(NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} queued for {}", o.number, erp.name)).on(&store_conn.id));
+                    events.push(
+                        NewEvent::new(
+                            Level::Info,
+                            ENTITY,
+                            &o.id,
+                            format!("Order {} queued for {}", o.number, erp.name),
+                        )
+                        .on(&store_conn.id),
+                    );
                 }
                 OrderDecision::Cancel => {
                     writes.push(NewWrite {
@@ -151,13 +147,23 @@ async fn read_pages(
                         supersedes: false,
                     });
                     events.push(
-                        NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name))
-                            .on(&store_conn.id),
+                        NewEvent::new(
+                            Level::Info,
+                            ENTITY,
+                            &o.id,
+                            format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name),
+                        )
+                        .on(&store_conn.id),
                     );
                 }
                 OrderDecision::SkipCancelled => events.push(
-                    NewEvent::new(Level::Info, ENTITY, &o.id, format!("Order {} was cancelled before it was posted; not posted", o.number))
-                        .on(&store_conn.id),
+                    NewEvent::new(
+                        Level::Info,
+                        ENTITY,
+                        &o.id,
+                        format!("Order {} was cancelled before it was posted; not posted", o.number),
+                    )
+                    .on(&store_conn.id),
                 ),
                 OrderDecision::AlreadyKnown => {}
             }
@@ -219,7 +225,9 @@ where
                 Disposition::RetryWithBackoff if attempt + 1 < READ_ATTEMPTS => {
                     attempt += 1;
                     let wait = backoff(attempt, Duration::from_millis(500), Duration::from_secs(10), fastrand::f64());
-                    inner.live.update(conn_id, |l| l.retry_at = chrono::Duration::from_std(wait).ok().map(|w| inner.now() + w));
+                    inner.live.update(conn_id, |l| {
+                        l.retry_at = chrono::Duration::from_std(wait).ok().map(|w| inner.now() + w)
+                    });
                     inner.changed();
                     tokio::time::sleep(wait).await;
                 }

@@ -69,7 +69,14 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
             "{} Fix the cause, then replay them from the Outbox.",
             first_error.map(|e| format!("First error: {e}.")).unwrap_or_default()
         );
-        crate::alerts::raise(inner, AlertKind::DeadLetter, Some(&erp.id), &format!("run {run_id}"), title, body.trim().to_owned())?;
+        crate::alerts::raise(
+            inner,
+            AlertKind::DeadLetter,
+            Some(&erp.id),
+            &format!("run {run_id}"),
+            title,
+            body.trim().to_owned(),
+        )?;
     }
     inner.changed();
     Ok((written, failed))
@@ -154,7 +161,13 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
 }
 
 /// Executes one queued write and records what became of it.
-async fn write_one(inner: &Inner, target: &Target, target_conn: &ConnectionRow, row: OutboxRow, run_id: i64) -> ApiResult<Next> {
+async fn write_one(
+    inner: &Inner,
+    target: &Target,
+    target_conn: &ConnectionRow,
+    row: OutboxRow,
+    run_id: i64,
+) -> ApiResult<Next> {
     inner.journal.start_write(row.id, inner.now())?;
     match apply(target, &target_conn.name, &row).await {
         Ok(applied) => {
@@ -200,22 +213,41 @@ async fn on_failure(
         // Once it has failed `alert_after_attempts` times, people are told.
         Disposition::RetryWithBackoff => {
             let limit = inner.tuning.alert_after_attempts;
-            let wait = backoff(attempts.min(limit), inner.tuning.backoff_base, inner.tuning.backoff_max, fastrand::f64());
+            let wait =
+                backoff(attempts.min(limit), inner.tuning.backoff_base, inner.tuning.backoff_max, fastrand::f64());
             let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             inner.journal.retry_write(row.id, &e.to_string(), at, attempts <= limit, now)?;
             if attempts < limit {
-                inner.journal.log_event(Some(run_id), &event(Level::Warn, format!("{label}: {e}; retrying at {}", at.format("%H:%M:%S UTC"))), now)?;
+                inner.journal.log_event(
+                    Some(run_id),
+                    &event(Level::Warn, format!("{label}: {e}; retrying at {}", at.format("%H:%M:%S UTC"))),
+                    now,
+                )?;
             } else if attempts == limit {
-                let message = format!("{label} has failed {attempts} times on {}: {e}. Ferry keeps retrying.", erp.name);
+                let message =
+                    format!("{label} has failed {attempts} times on {}: {e}. Ferry keeps retrying.", erp.name);
                 inner.journal.log_event(Some(run_id), &event(Level::Error, message.clone()), now)?;
-                crate::alerts::raise(inner, AlertKind::RunFailed, Some(&erp.id), &row.idempotency_key, format!("{label} keeps failing on {}", erp.name), message)?;
+                crate::alerts::raise(
+                    inner,
+                    AlertKind::RunFailed,
+                    Some(&erp.id),
+                    &row.idempotency_key,
+                    format!("{label} keeps failing on {}", erp.name),
+                    message,
+                )?;
             }
             inner.live.update(&erp.id, |l| l.retry_at = Some(at));
             return Ok(Next::Failed(e.to_string()));
         }
         Disposition::DeadLetter => {
             let message = format!("{label} could not be {} {}: {e}", wording(&row.entity).2, erp.name);
-            inner.journal.dead_letter_write(row.id, &e.to_string(), &event(Level::Error, message), Some(run_id), now)?;
+            inner.journal.dead_letter_write(
+                row.id,
+                &e.to_string(),
+                &event(Level::Error, message),
+                Some(run_id),
+                now,
+            )?;
             return Ok(Next::Dead(row.entity.clone(), e.to_string()));
         }
         Disposition::WaitThenRetry(d) if d <= MAX_INLINE_WAIT => {

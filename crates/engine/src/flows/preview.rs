@@ -13,7 +13,11 @@ fn connector_error(e: ConnectorError) -> ApiError {
     ApiError::new(e.code(), e.to_string())
 }
 
-pub(crate) async fn preview_orders(inner: &Inner, store: &ConnectionRow, erp: &ConnectionRow) -> ApiResult<Vec<PreviewLine>> {
+pub(crate) async fn preview_orders(
+    inner: &Inner,
+    store: &ConnectionRow,
+    erp: &ConnectionRow,
+) -> ApiResult<Vec<PreviewLine>> {
     let run_start = inner.now();
     let run_id = inner.journal.start_run(&store.id, "orders (dry run)", run_start)?;
     let result = preview_pages(inner, store, erp, run_id, run_start).await;
@@ -59,14 +63,26 @@ async fn preview_pages(
             };
             let summary = format!("{}, {}", o.customer.display_name(), o.total);
             let words = match &action {
-                PreviewAction::Create => format!("Dry run: would post order {} ({summary}) to {}", o.number, erp_conn.name),
+                PreviewAction::Create => {
+                    format!("Dry run: would post order {} ({summary}) to {}", o.number, erp_conn.name)
+                }
                 PreviewAction::Link { remote_id } => {
-                    format!("Dry run: order {} is already in {} as {remote_id}; would link it, not post it", o.number, erp_conn.name)
+                    format!(
+                        "Dry run: order {} is already in {} as {remote_id}; would link it, not post it",
+                        o.number, erp_conn.name
+                    )
                 }
                 PreviewAction::Skip => format!("Dry run: order {} is cancelled; would not post it", o.number),
-                PreviewAction::Cancel => format!("Dry run: order {} was cancelled in the store; would cancel it in {}", o.number, erp_conn.name),
+                PreviewAction::Cancel => format!(
+                    "Dry run: order {} was cancelled in the store; would cancel it in {}",
+                    o.number, erp_conn.name
+                ),
             };
-            inner.journal.log_event(Some(run_id), &NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id), inner.now())?;
+            inner.journal.log_event(
+                Some(run_id),
+                &NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id),
+                inner.now(),
+            )?;
             lines.push(PreviewLine { label: o.number.clone(), summary, target_id: erp_conn.id.clone(), action });
         }
         match page.next {

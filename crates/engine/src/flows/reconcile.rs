@@ -48,7 +48,10 @@ async fn compare(
     run_id: i64,
 ) -> ApiResult<ReconcileReport> {
     if from > to {
-        return Err(ApiError::new("settings", format!("the range {from} to {to} is empty: the start is after the end")));
+        return Err(ApiError::new(
+            "settings",
+            format!("the range {from} to {to} is empty: the start is after the end"),
+        ));
     }
     let store = store_for(inner, store_conn)?;
     let erp = erp_for(inner, erp_conn)?;
@@ -73,7 +76,13 @@ async fn compare(
     let docs = erp.orders_between(wide_from, wide_to).await.map_err(connector_error)?;
     let drift = reconcile(&orders, &docs);
     for d in &drift {
-        let event = NewEvent { level: Level::Warn, connection_id: Some(erp_conn.id.clone()), entity: Some("order".into()), entity_key: None, message: d.describe(&erp_conn.name) };
+        let event = NewEvent {
+            level: Level::Warn,
+            connection_id: Some(erp_conn.id.clone()),
+            entity: Some("order".into()),
+            entity_key: None,
+            message: d.describe(&erp_conn.name),
+        };
         inner.journal.log_event(Some(run_id), &event, inner.now())?;
     }
     if !drift.is_empty() {

@@ -6,7 +6,7 @@
 
 use super::orders::read_with_retry;
 use super::{erp_for, RunMode};
-use crate::api::{ApiResult, Inner, FlowCounts};
+use crate::api::{ApiResult, FlowCounts, Inner};
 use ferry_domain::{ConnectorError, CursorWindow, StockReading};
 use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
 use rust_decimal::prelude::ToPrimitive;
@@ -14,7 +14,13 @@ use std::collections::{BTreeSet, HashMap};
 
 pub const ENTITY: &str = "stock";
 
-pub(crate) async fn run(inner: &Inner, erp: &ConnectionRow, store: &ConnectionRow, flow: &FlowRow, mode: RunMode) -> ApiResult<FlowCounts> {
+pub(crate) async fn run(
+    inner: &Inner,
+    erp: &ConnectionRow,
+    store: &ConnectionRow,
+    flow: &FlowRow,
+    mode: RunMode,
+) -> ApiResult<FlowCounts> {
     let mut report = FlowCounts::default();
     if erp.paused_reason.is_none() {
         let (fetched, queued) = read(inner, erp, store, flow).await?;
@@ -115,20 +121,7 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
             c
         }
         Err(e) => {
-            if let ConnectorError::Auth(why) = &e {
-                super::pause_for_auth(inner, erp_conn, Some(run_id), why)?;
-            } else {
-                let message = format!("reading stock from {} failed: {e}", erp_conn.name);
-                inner.journal.log_event(Some(run_id), &NewEvent { level: Level::Error, connection_id: Some(erp_conn.id.clone()), entity: None, entity_key: None, message }, inner.now())?;
-                crate::alerts::raise(
-                    inner,
-                    ferry_domain::AlertKind::RunFailed,
-                    Some(&erp_conn.id),
-                    "stock read",
-                    format!("Stock could not be read from {}", erp_conn.name),
-                    format!("{e}. Ferry retries on its schedule; the store keeps its last stock meanwhile."),
-                )?;
-            }
+            super::read_failed(inner, erp_conn, run_id, &e, "stock", "the store keeps its last stock meanwhile.")?;
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.to_string()), inner.now())?;
             (0, 0)
         }
