@@ -408,6 +408,17 @@ fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: 
     docs.get(doctype).is_some_and(|l| l.iter().any(|d| d.get("name").and_then(Value::as_str) == Some(name)))
 }
 
+/// `base`, or `base-1`, `base-2`, … if taken (Frappe's naming by a field).
+fn free_name(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, base: &str) -> String {
+    let mut name = base.to_owned();
+    let mut n = 1;
+    while exists(docs, doctype, &name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
 fn mandatory(doc: &Map<String, Value>, doctype: &str, fields: &[&str]) -> Result<(), Response> {
     let missing: Vec<&str> =
         fields.iter().copied().filter(|f| doc.get(*f).is_none_or(|v| v.is_null() || v == "")).collect();
@@ -542,13 +553,7 @@ async fn create(
                     return r;
                 }
                 let base = doc.get("customer_name").and_then(Value::as_str).unwrap_or_default().to_owned();
-                let mut name = base.clone();
-                let mut n = 1;
-                while exists(&docs, "Customer", &name) {
-                    name = format!("{base}-{n}");
-                    n += 1;
-                }
-                name
+                free_name(&docs, "Customer", &base)
             }
             "Address" => {
                 if let Err(r) = mandatory(&doc, "Address", &["address_title", "address_line1", "city"]) {
@@ -571,13 +576,7 @@ async fn create(
                 }
                 let title = doc.get("address_title").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let kind = doc.get("address_type").and_then(Value::as_str).unwrap_or("Billing").to_owned();
-                let mut name = format!("{title}-{kind}");
-                let mut n = 1;
-                while exists(&docs, "Address", &name) {
-                    name = format!("{title}-{kind}-{n}");
-                    n += 1;
-                }
-                name
+                free_name(&docs, "Address", &format!("{title}-{kind}"))
             }
             "Sales Order" => {
                 if let Err(r) = validate_sales_order(&mut doc, &docs) {

@@ -114,47 +114,31 @@ async fn read_pages(
         for planned in plan_orders(&admitted, &known, &cancelling) {
             let o = planned.order;
             match planned.decision {
-                OrderDecision::Post => {
-                    writes.push(NewWrite {
-                        idempotency_key: idempotency_key(&store_conn.id, &o.id, &erp.id),
-                        source_id: store_conn.id.clone(),
-                        target_id: erp.id.clone(),
-                        entity: ENTITY.into(),
-                        entity_key: o.id.clone(),
-                        op: "create".into(),
-                        payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
-                        supersedes: false,
-                    });
-                    events.push(
-                        NewEvent::new(
-                            Level::Info,
-                            ENTITY,
-                            &o.id,
+                OrderDecision::Post | OrderDecision::Cancel => {
+                    let (key, op, words) = if planned.decision == OrderDecision::Post {
+                        (
+                            idempotency_key(&store_conn.id, &o.id, &erp.id),
+                            "create",
                             format!("Order {} queued for {}", o.number, erp.name),
                         )
-                        .on(&store_conn.id),
-                    );
-                }
-                OrderDecision::Cancel => {
+                    } else {
+                        (
+                            cancel_key(&store_conn.id, &o.id, &erp.id),
+                            "cancel",
+                            format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name),
+                        )
+                    };
                     writes.push(NewWrite {
-                        idempotency_key: cancel_key(&store_conn.id, &o.id, &erp.id),
+                        idempotency_key: key,
                         source_id: store_conn.id.clone(),
                         target_id: erp.id.clone(),
                         entity: ENTITY.into(),
                         entity_key: o.id.clone(),
-                        op: "cancel".into(),
+                        op: op.into(),
                         payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
                         supersedes: false,
                     });
-                    events.push(
-                        NewEvent::new(
-                            Level::Info,
-                            ENTITY,
-                            &o.id,
-                            format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name),
-                        )
-                        .on(&store_conn.id),
-                    );
+                    events.push(NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id));
                 }
                 OrderDecision::SkipCancelled => events.push(
                     NewEvent::new(
