@@ -68,6 +68,23 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// How long until an `X-RateLimit-Reset` (seconds from now, or a Unix
+/// time, as APIs differ) says the window opens again.
+pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
+    let v: f64 = headers.get("x-ratelimit-reset")?.to_str().ok()?.trim().parse().ok()?;
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    // Values past 2001 as a Unix time are timestamps, not durations.
+    let secs = if v > 1_000_000_000.0 { v - chrono::Utc::now().timestamp() as f64 } else { v };
+    Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
+}
+
+/// The wait a 429 asks for: `Retry-After`, else `X-RateLimit-Reset`, else 2 s.
+pub fn rate_limit_wait(headers: &HeaderMap) -> Duration {
+    retry_after(headers).or_else(|| rate_limit_reset(headers)).unwrap_or(Duration::from_secs(2))
+}
+
 /// Maps a status that is not a success and needs no body to decide:
 /// 429, 5xx, 401/403. Other statuses return `None` (the caller reads the body).
 pub fn classify_status(system: &str, status: StatusCode, headers: &HeaderMap) -> Option<ConnectorError> {
@@ -123,6 +140,20 @@ mod tests {
         assert_eq!(retry_after(&h), None, "an unreadable header is ignored, not a panic");
         h.insert(RETRY_AFTER, HeaderValue::from_static("-4"));
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_as_seconds_or_unix_time() {
+        let mut h = HeaderMap::new();
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(2), "no signal: a short default wait");
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("7"));
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(7));
+        let in_ten = (chrono::Utc::now().timestamp() + 10).to_string();
+        h.insert("x-ratelimit-reset", HeaderValue::from_str(&in_ten).expect("header"));
+        let w = rate_limit_wait(&h);
+        assert!(w > Duration::from_secs(8) && w <= Duration::from_secs(10), "a Unix time becomes the time left: {w:?}");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(3), "Retry-After wins when both are sent");
     }
 
     #[test]
