@@ -25,10 +25,12 @@ pub enum AlertKind {
     NoRecentSuccess,
     /// Reconciliation found the store and the ERP disagree.
     Drift,
+    /// The daily summary.
+    Digest,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 8] = [
         Self::RunFailed,
         Self::AuthFailed,
         Self::DeadLetter,
@@ -36,6 +38,7 @@ impl AlertKind {
         Self::CourierException,
         Self::NoRecentSuccess,
         Self::Drift,
+        Self::Digest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl AlertKind {
             Self::CourierException => "courier_exception",
             Self::NoRecentSuccess => "no_recent_success",
             Self::Drift => "drift",
+            Self::Digest => "digest",
         }
     }
 

@@ -8,7 +8,7 @@ use ferry_domain::AlertKind;
 
 /// How long without a successful run before people are told.
 pub const STALE_AFTER: Duration = Duration::hours(2);
-/// How often orders are reconciled on their own.
+/// How often orders are reconciled on their own, and the digest is written.
 pub const RECONCILE_EVERY: Duration = Duration::hours(24);
 
 /// What one check did.
@@ -18,6 +18,8 @@ pub struct HealthCheck {
     pub stale: Vec<String>,
     /// Whether a reconciliation ran.
     pub reconciled: bool,
+    /// Whether the daily digest was written.
+    pub digest: bool,
 }
 
 pub(crate) async fn check(inner: &Inner) -> ApiResult<HealthCheck> {
@@ -68,5 +70,39 @@ pub(crate) async fn check(inner: &Inner) -> ApiResult<HealthCheck> {
         }
         out.reconciled = true;
     }
+    out.digest = digest(inner)?;
     Ok(out)
+}
+
+/// Once a day, one line on what Ferry did: writes per kind, failures, alerts.
+fn digest(inner: &Inner) -> ApiResult<bool> {
+    let now = inner.now();
+    let since = now - RECONCILE_EVERY;
+    let log = inner.journal.alerts_since(since)?;
+    if log.iter().any(|a| a.kind == AlertKind::Digest) {
+        return Ok(false);
+    }
+    let activity = inner.journal.outbox_activity_since(since)?;
+    let mut parts: Vec<String> = activity
+        .iter()
+        .map(|(entity, done, _)| match entity.as_str() {
+            "order" => format!("{done} orders posted"),
+            "stock" => format!("{done} stock levels written"),
+            other => format!("{done} {other} writes"),
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push("nothing written".into());
+    }
+    let failed: u64 = activity.iter().map(|(_, _, dead)| dead).sum();
+    let shown = log.iter().filter(|a| a.delivery == ferry_domain::Delivery::Shown).count();
+    crate::alerts::raise(
+        inner,
+        AlertKind::Digest,
+        None,
+        &format!("digest {}", now.date_naive()),
+        format!("Ferry's day: {}, {failed} failed", parts.join(", ")),
+        format!("In the last 24 hours: {}; {failed} writes failed; {shown} alerts were shown.", parts.join(", ")),
+    )?;
+    Ok(true)
 }

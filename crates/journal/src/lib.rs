@@ -14,7 +14,7 @@ mod time;
 pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};
 pub use notifications::{NewNotification, NotificationRow};
-pub use outbox::{NewWrite, OutboxCounts, OutboxRow, OutboxState, PageCommit};
+pub use outbox::{NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
 pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow};
 pub use time::{format_ts, parse_ts};
 

@@ -387,7 +387,24 @@ impl Journal {
     }
 }
 
+/// What the outbox did in a period, per entity: (entity, done, dead).
+pub type OutboxActivity = Vec<(String, u64, u64)>;
+
 impl Journal {
+    /// Writes finished or dead-lettered at or after `since`, per entity.
+    pub fn outbox_activity_since(&self, since: DateTime<Utc>) -> Result<OutboxActivity> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT entity, sum(state = 'done'), sum(state = 'dead') FROM outbox
+                 WHERE updated_at >= ?1 AND state IN ('done', 'dead') GROUP BY entity ORDER BY entity",
+            )?;
+            let rows = stmt.query_map([format_ts(since)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     /// Conflicts waiting for a person.
     pub fn open_conflicts(&self) -> Result<u64> {
         self.read(|c| {
