@@ -1,57 +1,30 @@
 //! The one surface of the engine. The desktop shell, the CLI and the tests
-//! call only what is here; the transport types (DTOs) live here too and
-//! serialize in camelCase for the UI.
+//! call only what is here. Its transport types are in `api/dto.rs`, its
+//! error in `api/error.rs`, the overview in `api/overview.rs`.
 
 use crate::live::Live;
 use crate::scheduler::Scheduler;
-use crate::secrets::{KeychainStatus, SecretError, SecretSource, Secrets};
-use chrono::{DateTime, Local, Utc};
-use ferry_domain::{Clock, SystemClock};
-use ferry_journal::{ConnectionRow, FlowRow, Journal, JournalError, Role, RunOutcome};
-use serde::Serialize;
+use crate::secrets::{KeychainStatus, SecretSource, Secrets};
+use chrono::{DateTime, Utc};
+use ferry_domain::Clock;
+use ferry_journal::{ConnectionRow, FlowRow, Journal, Role};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use crate::scheduler::Schedule;
 pub use ferry_domain::{AlertKind, Delivery, DriftItem};
 pub use ferry_journal::OutboxCounts;
 
-/// An error a caller can act on: a stable `code` and a message for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{message}")]
-pub struct ApiError {
-    pub code: &'static str,
-    pub message: String,
-}
+mod dto;
+mod error;
+mod options;
+mod overview;
 
-impl ApiError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
-    }
-}
-
-impl From<JournalError> for ApiError {
-    fn from(e: JournalError) -> Self {
-        Self::new("journal", e.to_string())
-    }
-}
-
-impl From<ferry_connectors::SettingsError> for ApiError {
-    fn from(e: ferry_connectors::SettingsError) -> Self {
-        Self::new("settings", e.to_string())
-    }
-}
-
-impl From<SecretError> for ApiError {
-    fn from(e: SecretError) -> Self {
-        Self::new("secret", e.to_string())
-    }
-}
-
-pub type ApiResult<T> = Result<T, ApiError>;
+pub use dto::*;
+pub use error::{ApiError, ApiResult};
+pub use options::{EngineOptions, Tuning};
 
 /// What the engine tells its listeners.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,54 +33,6 @@ pub enum EngineEvent {
     Changed,
     /// An alert was shown (not grouped or suppressed): tell people.
     Alert(crate::alerts::Alert),
-}
-
-/// Tuning knobs; the defaults are what a shop runs with.
-#[derive(Debug, Clone)]
-pub struct Tuning {
-    /// How far below the watermark each read starts again.
-    pub overlap: chrono::Duration,
-    /// Transient failures of one write before people are alerted (it keeps
-    /// being retried; only rejected data is dead-lettered).
-    pub alert_after_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    /// Writes in flight at once per target system.
-    pub write_concurrency: usize,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Self {
-            overlap: chrono::Duration::minutes(10),
-            alert_after_attempts: 10,
-            backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(300),
-            write_concurrency: 4,
-        }
-    }
-}
-
-/// How to open an engine.
-pub struct EngineOptions {
-    pub data_dir: PathBuf,
-    pub secrets: Secrets,
-    pub clock: Arc<dyn Clock>,
-    pub tuning: Tuning,
-    /// The demo: built-in emulated systems.
-    pub demo: bool,
-}
-
-impl EngineOptions {
-    pub fn new(data_dir: impl Into<PathBuf>, secrets: Secrets) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            secrets,
-            clock: Arc::new(SystemClock),
-            tuning: Tuning::default(),
-            demo: false,
-        }
-    }
 }
 
 pub(crate) struct Inner {
@@ -172,191 +97,6 @@ pub fn fresh_demo_dir(data_dir: &Path) -> ApiResult<PathBuf> {
             .map_err(|e| ApiError::new("data_dir", format!("cannot reset the demo folder {}: {e}", dir.display())))?;
     }
     Ok(dir)
-}
-
-/// A connection to configure (the secret is stored separately).
-#[derive(Debug, Clone)]
-pub struct ConnectionSpec {
-    pub id: String,
-    pub kind: String,
-    pub name: String,
-    pub base_url: String,
-    pub settings: serde_json::Value,
-}
-
-/// Where the demo's emulated systems listen, and the tokens they accept.
-#[derive(Debug, Clone)]
-pub struct DemoSystems {
-    pub shopify_url: String,
-    pub shopify_token: String,
-    pub erpnext_url: String,
-    pub erpnext_secret: String,
-    /// Account heads of the demo ERP's chart of accounts.
-    pub erpnext_shipping_account: String,
-    pub erpnext_tax_account: String,
-    /// The ERP warehouse whose stock the store's location sells.
-    pub erpnext_warehouse: String,
-    pub shopify_location: String,
-}
-
-pub const DEMO_STORE_ID: &str = "demo-shop";
-pub const DEMO_ERP_ID: &str = "demo-erp";
-
-/// The state of the whole app, for the Overview page and `ferry status`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Overview {
-    pub generated_at: DateTime<Utc>,
-    pub demo: bool,
-    pub keychain: KeychainStatus,
-    pub totals: Totals,
-    pub connections: Vec<ConnectionCard>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Totals {
-    pub orders_posted: u64,
-    pub pending: u64,
-    pub failed: u64,
-    pub open_conflicts: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ConnectionState {
-    Idle,
-    Syncing,
-    UpToDate,
-    Retrying,
-    Paused,
-    Failing,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FailureDto {
-    pub at: DateTime<Utc>,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionCard {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    pub role: Role,
-    pub state: ConnectionState,
-    pub state_text: String,
-    pub last_run_at: Option<DateTime<Utc>>,
-    pub last_success_at: Option<DateTime<Utc>>,
-    pub next_run_at: Option<DateTime<Utc>>,
-    pub orders_posted: u64,
-    pub pending: u64,
-    pub failed: u64,
-    pub open_conflicts: u64,
-    pub recent_failures: Vec<FailureDto>,
-}
-
-/// A write that could not be made, waiting for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeadLetter {
-    pub id: i64,
-    pub target_id: String,
-    pub entity: String,
-    /// What people call the record, e.g. the order number.
-    pub label: String,
-    /// The remote system's message.
-    pub error: String,
-    pub attempts: u32,
-}
-
-/// One entry of the alert log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub kind: ferry_domain::AlertKind,
-    pub connection_id: Option<String>,
-    pub title: String,
-    pub body: String,
-    pub delivery: ferry_domain::Delivery,
-    pub read: bool,
-}
-
-/// What a dry run would do with one record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum PreviewAction {
-    /// Create it in the target.
-    Create,
-    /// It is already in the target (found by our reference): link, don't post.
-    Link { remote_id: String },
-    /// Not written (e.g. cancelled before it was ever posted).
-    Skip,
-    /// Cancel the target's document (the store order was cancelled).
-    Cancel,
-}
-
-/// One line of a dry run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewLine {
-    pub label: String,
-    pub summary: String,
-    pub target_id: String,
-    pub action: PreviewAction,
-}
-
-/// What a reconciliation found for one store → ERP pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReconcileReport {
-    pub store_id: String,
-    pub erp_id: String,
-    pub from: chrono::NaiveDate,
-    pub to: chrono::NaiveDate,
-    pub store_orders: usize,
-    pub erp_documents: usize,
-    pub drift: Vec<ferry_domain::DriftItem>,
-}
-
-/// What one flow's run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FlowCounts {
-    pub fetched: u64,
-    pub queued: u64,
-    pub written: u64,
-    pub failed: u64,
-}
-
-impl std::ops::AddAssign for FlowCounts {
-    fn add_assign(&mut self, o: Self) {
-        self.fetched += o.fetched;
-        self.queued += o.queued;
-        self.written += o.written;
-        self.failed += o.failed;
-    }
-}
-
-/// What a one-shot sync did: totals and per flow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    pub total: FlowCounts,
-    pub by_flow: std::collections::BTreeMap<String, FlowCounts>,
-}
-
-impl SyncReport {
-    pub fn orders(&self) -> FlowCounts {
-        self.by_flow.get("orders").copied().unwrap_or_default()
-    }
-
-    pub fn stock(&self) -> FlowCounts {
-        self.by_flow.get("stock").copied().unwrap_or_default()
-    }
 }
 
 impl Engine {
@@ -656,85 +396,6 @@ impl Engine {
             Some(s) => Ok(s.trigger(connection_id)),
             None => Err(ApiError::new("not_running", "the scheduler is not running")),
         }
-    }
-
-    /// The overview of every connection.
-    pub fn overview(&self) -> ApiResult<Overview> {
-        let j = &self.inner.journal;
-        let now = self.inner.now();
-        let mut connections = Vec::new();
-        for c in j.connections()? {
-            let counts = j.outbox_counts(Some(&c.id), None)?;
-            let orders = j.outbox_counts(Some(&c.id), Some("order"))?;
-            let (last, ok) = j.last_runs(&c.id)?;
-            let live = self.inner.live.get(&c.id);
-            let (state, state_text) = if let Some(reason) = &c.paused_reason {
-                (ConnectionState::Paused, format!("Paused: {reason}"))
-            } else if live.syncing {
-                (ConnectionState::Syncing, "Syncing".to_owned())
-            } else if let Some(at) = live.retry_at.filter(|t| *t > now) {
-                (
-                    ConnectionState::Retrying,
-                    format!("Waiting to retry until {}", at.with_timezone(&Local).format("%H:%M")),
-                )
-            } else {
-                match &last {
-                    Some(r) if r.outcome == Some(RunOutcome::Failed) => (
-                        ConnectionState::Failing,
-                        format!("Last run failed: {}", r.message.as_deref().unwrap_or("see recent failures")),
-                    ),
-                    _ if counts.dead > 0 => (
-                        ConnectionState::Failing,
-                        match counts.dead {
-                            1 => "1 write failed and waits in the Outbox".to_owned(),
-                            n => format!("{n} writes failed and wait in the Outbox"),
-                        },
-                    ),
-                    Some(_) => (ConnectionState::UpToDate, "Up to date".to_owned()),
-                    None => (ConnectionState::Idle, "Not synced yet".to_owned()),
-                }
-            };
-            connections.push(ConnectionCard {
-                next_run_at: live.next_run_at.or(j.next_run(&c.id)?),
-                recent_failures: j
-                    .recent_failures(&c.id, 5)?
-                    .into_iter()
-                    .map(|e| FailureDto { at: e.at, message: e.message })
-                    .collect(),
-                id: c.id,
-                name: c.name,
-                kind: c.kind,
-                role: c.role,
-                state,
-                state_text,
-                last_run_at: last.and_then(|r| r.finished_at),
-                last_success_at: ok.and_then(|r| r.finished_at),
-                orders_posted: orders.done,
-                pending: counts.pending,
-                failed: counts.dead,
-                open_conflicts: 0,
-            });
-        }
-        let all = j.outbox_counts(None, None)?;
-        let orders_posted = j.outbox_counts(None, Some("order"))?.done;
-        let mut keychain = self.keychain_status();
-        if self.inner.demo && !keychain.available {
-            keychain
-                .message
-                .push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
-        }
-        Ok(Overview {
-            generated_at: now,
-            demo: self.inner.demo,
-            keychain,
-            totals: Totals {
-                orders_posted,
-                pending: all.pending,
-                failed: all.dead,
-                open_conflicts: j.open_conflicts()?,
-            },
-            connections,
-        })
     }
 
     /// Dead-lettered writes with the remote's message, oldest first.

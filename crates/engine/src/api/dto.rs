@@ -1,0 +1,193 @@
+//! The transport types of the API: what callers send and get back,
+//! serialized in camelCase for the UI (typed to match in
+//! `ui/src/lib/backend/types.ts`).
+
+use crate::secrets::KeychainStatus;
+use chrono::{DateTime, Utc};
+use ferry_journal::Role;
+use serde::Serialize;
+
+/// A connection to configure (the secret is stored separately).
+#[derive(Debug, Clone)]
+pub struct ConnectionSpec {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub base_url: String,
+    pub settings: serde_json::Value,
+}
+
+/// Where the demo's emulated systems listen, and the tokens they accept.
+#[derive(Debug, Clone)]
+pub struct DemoSystems {
+    pub shopify_url: String,
+    pub shopify_token: String,
+    pub erpnext_url: String,
+    pub erpnext_secret: String,
+    /// Account heads of the demo ERP's chart of accounts.
+    pub erpnext_shipping_account: String,
+    pub erpnext_tax_account: String,
+    /// The ERP warehouse whose stock the store's location sells.
+    pub erpnext_warehouse: String,
+    pub shopify_location: String,
+}
+
+pub const DEMO_STORE_ID: &str = "demo-shop";
+pub const DEMO_ERP_ID: &str = "demo-erp";
+
+/// The state of the whole app, for the Overview page and `ferry status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub generated_at: DateTime<Utc>,
+    pub demo: bool,
+    pub keychain: KeychainStatus,
+    pub totals: Totals,
+    pub connections: Vec<ConnectionCard>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub orders_posted: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub open_conflicts: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionState {
+    Idle,
+    Syncing,
+    UpToDate,
+    Retrying,
+    Paused,
+    Failing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureDto {
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCard {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub role: Role,
+    pub state: ConnectionState,
+    pub state_text: String,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub orders_posted: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub open_conflicts: u64,
+    pub recent_failures: Vec<FailureDto>,
+}
+
+/// A write that could not be made, waiting for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: i64,
+    pub target_id: String,
+    pub entity: String,
+    /// What people call the record, e.g. the order number.
+    pub label: String,
+    /// The remote system's message.
+    pub error: String,
+    pub attempts: u32,
+}
+
+/// One entry of the alert log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: ferry_domain::AlertKind,
+    pub connection_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub delivery: ferry_domain::Delivery,
+    pub read: bool,
+}
+
+/// What a dry run would do with one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum PreviewAction {
+    /// Create it in the target.
+    Create,
+    /// It is already in the target (found by our reference): link, don't post.
+    Link { remote_id: String },
+    /// Not written (e.g. cancelled before it was ever posted).
+    Skip,
+    /// Cancel the target's document (the store order was cancelled).
+    Cancel,
+}
+
+/// One line of a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewLine {
+    pub label: String,
+    pub summary: String,
+    pub target_id: String,
+    pub action: PreviewAction,
+}
+
+/// What a reconciliation found for one store → ERP pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    pub store_id: String,
+    pub erp_id: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub store_orders: usize,
+    pub erp_documents: usize,
+    pub drift: Vec<ferry_domain::DriftItem>,
+}
+
+/// What one flow's run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowCounts {
+    pub fetched: u64,
+    pub queued: u64,
+    pub written: u64,
+    pub failed: u64,
+}
+
+impl std::ops::AddAssign for FlowCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.fetched += o.fetched;
+        self.queued += o.queued;
+        self.written += o.written;
+        self.failed += o.failed;
+    }
+}
+
+/// What a one-shot sync did: totals and per flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub total: FlowCounts,
+    pub by_flow: std::collections::BTreeMap<String, FlowCounts>,
+}
+
+impl SyncReport {
+    pub fn orders(&self) -> FlowCounts {
+        self.by_flow.get("orders").copied().unwrap_or_default()
+    }
+
+    pub fn stock(&self) -> FlowCounts {
+        self.by_flow.get("stock").copied().unwrap_or_default()
+    }
+}

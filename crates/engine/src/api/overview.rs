@@ -1,0 +1,87 @@
+//! The overview: every connection's state in words, counts and recent
+//! failures, for the Overview page and `ferry status`.
+
+use super::{ApiResult, ConnectionCard, ConnectionState, Engine, FailureDto, Overview, Totals};
+use chrono::Local;
+use ferry_journal::RunOutcome;
+
+impl Engine {
+    /// The overview of every connection.
+    pub fn overview(&self) -> ApiResult<Overview> {
+        let j = &self.inner.journal;
+        let now = self.inner.now();
+        let mut connections = Vec::new();
+        for c in j.connections()? {
+            let counts = j.outbox_counts(Some(&c.id), None)?;
+            let orders = j.outbox_counts(Some(&c.id), Some("order"))?;
+            let (last, ok) = j.last_runs(&c.id)?;
+            let live = self.inner.live.get(&c.id);
+            let (state, state_text) = if let Some(reason) = &c.paused_reason {
+                (ConnectionState::Paused, format!("Paused: {reason}"))
+            } else if live.syncing {
+                (ConnectionState::Syncing, "Syncing".to_owned())
+            } else if let Some(at) = live.retry_at.filter(|t| *t > now) {
+                (
+                    ConnectionState::Retrying,
+                    format!("Waiting to retry until {}", at.with_timezone(&Local).format("%H:%M")),
+                )
+            } else {
+                match &last {
+                    Some(r) if r.outcome == Some(RunOutcome::Failed) => (
+                        ConnectionState::Failing,
+                        format!("Last run failed: {}", r.message.as_deref().unwrap_or("see recent failures")),
+                    ),
+                    _ if counts.dead > 0 => (
+                        ConnectionState::Failing,
+                        match counts.dead {
+                            1 => "1 write failed and waits in the Outbox".to_owned(),
+                            n => format!("{n} writes failed and wait in the Outbox"),
+                        },
+                    ),
+                    Some(_) => (ConnectionState::UpToDate, "Up to date".to_owned()),
+                    None => (ConnectionState::Idle, "Not synced yet".to_owned()),
+                }
+            };
+            connections.push(ConnectionCard {
+                next_run_at: live.next_run_at.or(j.next_run(&c.id)?),
+                recent_failures: j
+                    .recent_failures(&c.id, 5)?
+                    .into_iter()
+                    .map(|e| FailureDto { at: e.at, message: e.message })
+                    .collect(),
+                id: c.id,
+                name: c.name,
+                kind: c.kind,
+                role: c.role,
+                state,
+                state_text,
+                last_run_at: last.and_then(|r| r.finished_at),
+                last_success_at: ok.and_then(|r| r.finished_at),
+                orders_posted: orders.done,
+                pending: counts.pending,
+                failed: counts.dead,
+                open_conflicts: 0,
+            });
+        }
+        let all = j.outbox_counts(None, None)?;
+        let orders_posted = j.outbox_counts(None, Some("order"))?.done;
+        let mut keychain = self.keychain_status();
+        if self.inner.demo && !keychain.available {
+            keychain
+                .message
+                .push_str(" The demo's made-up tokens are kept in memory only; real connections need a keychain.");
+        }
+        Ok(Overview {
+            generated_at: now,
+            demo: self.inner.demo,
+            keychain,
+            totals: Totals {
+                orders_posted,
+                pending: all.pending,
+                failed: all.dead,
+                open_conflicts: j.open_conflicts()?,
+            },
+            connections,
+        })
+    }
+}
