@@ -162,7 +162,11 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
     let s = scenario(25).await;
     s.engine.start_scheduler(Schedule::manual()).expect("scheduler starts");
     let mut events = s.engine.subscribe();
-    assert_eq!(s.engine.sync_now(None).expect("sync now"), 2, "two jobs: orders shop → ERP and stock ERP → shop");
+    assert_eq!(
+        s.engine.sync_now(None).expect("sync now"),
+        3,
+        "three jobs: orders shop → ERP, catalog both ways, stock ERP → shop"
+    );
     for _ in 0..5 {
         s.engine.sync_now(Some(DEMO_ERP_ID)).expect("more presses while it runs");
     }

@@ -1,5 +1,6 @@
 //! `ferry`: Ferry without a window. The same engine API as the desktop app.
 
+mod conflicts;
 mod demo;
 mod status;
 
@@ -61,6 +62,14 @@ enum Command {
         #[arg(long)]
         hours: u32,
     },
+    /// List conflicts (open, or all with --all), or decide them.
+    Conflicts {
+        #[command(subcommand)]
+        action: Option<ConflictAction>,
+        /// Include decided conflicts (the history).
+        #[arg(long)]
+        all: bool,
+    },
     /// Compare the store's orders of the last N days with the ERP; exits 1 when they differ.
     Reconcile {
         #[arg(long, default_value_t = 7)]
@@ -70,6 +79,31 @@ enum Command {
     Status {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConflictAction {
+    /// Decide one conflict (ID) or every open conflict of a field (--field).
+    Resolve {
+        /// The conflict, as listed.
+        #[arg(required_unless_present = "field")]
+        id: Option<i64>,
+        /// Decide all open conflicts of this field the same way, e.g. price.
+        #[arg(long, conflicts_with = "id")]
+        field: Option<String>,
+        /// Keep one side's value: store or erp.
+        #[arg(long, value_parser = ["store", "erp"], required_unless_present = "value")]
+        keep: Option<String>,
+        /// Or type the right value.
+        #[arg(long, conflicts_with = "keep")]
+        value: Option<String>,
+        /// Why (kept with the decision).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who decides (default: the user name).
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -111,5 +145,6 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Replay { id, all } => status::replay(&data_dir, id, all),
         Command::Rescan { hours } => status::rescan(&data_dir, hours),
         Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
+        Command::Conflicts { action, all } => conflicts::run(&data_dir, action, all),
     }
 }

@@ -37,6 +37,8 @@ pub struct ErpNext {
     delivery_after_days: i64,
     shipping_account: Option<String>,
     tax_account: Option<String>,
+    /// The selling price list prices are read from and written to.
+    price_list: String,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -77,6 +79,7 @@ impl ErpNext {
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
+            price_list: settings.get("price_list").and_then(Value::as_str).unwrap_or("Standard Selling").to_owned(),
             client: http::client(http::timeout_setting(settings)?),
             customer_lock: tokio::sync::Mutex::new(()),
         })
@@ -116,6 +119,35 @@ impl ErpNext {
     async fn call_method(&self, url: &str, body: &Value) -> Result<Value> {
         let v = self.send(self.client.post(url).json(body)).await?;
         Ok(v.get("message").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Every matching document, page by page (`limit_start` / `limit_page_length`).
+    async fn list_all(&self, doctype: &str, filters: Value, fields: Value) -> Result<Vec<Value>> {
+        const PAGE: usize = 500;
+        let mut out = Vec::new();
+        loop {
+            let query = [
+                ("filters", filters.to_string()),
+                ("fields", fields.to_string()),
+                ("order_by", "creation asc".to_owned()),
+                ("limit_start", out.len().to_string()),
+                ("limit_page_length", PAGE.to_string()),
+            ];
+            let rows = match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
+                Value::Array(rows) => rows,
+                other => {
+                    return Err(ConnectorError::Protocol(format!(
+                        "ERPNext {doctype} list is not an array: {}",
+                        kind(&other)
+                    )))
+                }
+            };
+            let last = rows.len() < PAGE;
+            out.extend(rows);
+            if last {
+                return Ok(out);
+            }
+        }
     }
 
     async fn list(&self, doctype: &str, filters: Value, fields: Value, limit: u32) -> Result<Vec<Value>> {
@@ -417,6 +449,43 @@ impl Erp for ErpNext {
         }
     }
 
+    async fn prices(&self) -> Result<Vec<(String, Money)>> {
+        let filters = json!([["price_list", "=", self.price_list]]);
+        let rows =
+            self.list_all("Item Price", filters, json!(["name", "item_code", "price_list_rate", "currency"])).await?;
+        rows.iter()
+            .map(|r| {
+                let code = string_field(r, "item_code", "Item Price")?;
+                let rate = number_text(r.get("price_list_rate")).ok_or_else(|| {
+                    ConnectorError::Protocol(format!("ERPNext Item Price of {code}: price_list_rate is not a number"))
+                })?;
+                let currency = r.get("currency").and_then(Value::as_str).unwrap_or_default();
+                let money = Money::parse(&rate, currency)
+                    .map_err(|e| ConnectorError::Protocol(format!("ERPNext Item Price of {code}: {e}")))?;
+                Ok((code, money))
+            })
+            .collect()
+    }
+
+    async fn set_price(&self, sku: &str, price: &Money) -> Result<()> {
+        let filters = json!([["price_list", "=", self.price_list], ["item_code", "=", sku]]);
+        let existing = self.list("Item Price", filters, json!(["name"]), 1).await?;
+        match existing.first() {
+            Some(row) => {
+                let name = string_field(row, "name", "Item Price")?;
+                let url = format!("{}/{}", self.resource_url("Item Price"), urlencoding::encode(&name));
+                let body = json!({ "price_list_rate": price.amount.to_string() });
+                self.call(Method::PUT, &url, &[], Some(&body)).await?;
+            }
+            None => {
+                let body = json!({ "item_code": sku, "price_list": self.price_list, "price_list_rate": price.amount.to_string(),
+                    "currency": price.currency.code() });
+                self.call(Method::POST, &self.resource_url("Item Price"), &[], Some(&body)).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn cancel_order(&self, id: &str) -> Result<()> {
         let url = format!("{}/api/method/frappe.client.cancel", self.base);
         self.call_method(&url, &json!({ "doctype": "Sales Order", "name": id })).await.map(|_| ())
@@ -431,6 +500,15 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// A number Frappe sent as a JSON number or as text, as exact text.
+fn number_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if Decimal::from_str(s).is_ok() => Some(s.clone()),
+        _ => None,
     }
 }
 

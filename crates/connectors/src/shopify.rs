@@ -28,7 +28,7 @@ const SYSTEM: &str = "Shopify";
 
 pub const VARIANTS_QUERY: &str = r#"query Variants($first: Int!, $after: String) {
   productVariants(first: $first, after: $after) {
-    edges { cursor node { id sku inventoryItem { id } } }
+    edges { cursor node { id sku price product { id } inventoryItem { id } } }
     pageInfo { hasNextPage endCursor }
   }
 }"#;
@@ -37,6 +37,13 @@ pub const SET_QUANTITIES: &str = r#"mutation SetAvailable($input: InventorySetQu
   inventorySetQuantities(input: $input) {
     inventoryAdjustmentGroup { createdAt reason changes { name delta quantityAfterChange } }
     userErrors { field message code }
+  }
+}"#;
+
+pub const UPDATE_VARIANTS: &str = r#"mutation SetPrice($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    productVariants { id price }
+    userErrors { field message }
   }
 }"#;
 
@@ -65,9 +72,20 @@ pub struct Shopify {
     client: reqwest::Client,
     /// Our model of Shopify's query-cost bucket, to pace calls.
     bucket: CostBucket,
-    inventory_items: Mutex<Option<std::collections::HashMap<String, String>>>,
+    /// SKU → the variant's ids, loaded on first need.
+    variants: Mutex<Option<std::collections::HashMap<String, VariantIds>>>,
     /// One load of the SKU map at a time.
-    inventory_load: tokio::sync::Mutex<()>,
+    variants_load: tokio::sync::Mutex<()>,
+    /// The shop's currency (variant prices carry none).
+    currency: String,
+}
+
+/// The ids Shopify knows one SKU by.
+#[derive(Debug, Clone)]
+struct VariantIds {
+    variant: String,
+    product: String,
+    inventory_item: String,
 }
 
 impl Shopify {
@@ -99,49 +117,73 @@ impl Shopify {
         }
         let endpoint = format!("{}/admin/api/{version}/graphql.json", base.as_str().trim_end_matches('/'));
         let client = http::client(http::timeout_setting(settings)?);
+        let currency = settings.get("currency").and_then(|v| v.as_str()).unwrap_or("EUR").to_owned();
+        ferry_domain::Currency::new(&currency)
+            .map_err(|e| SettingsError::BadSetting { key: "currency".into(), message: e.to_string() })?;
         Ok(Self {
             endpoint,
             token: token.trim().to_owned(),
             page_size,
             client,
             bucket: CostBucket::default(),
-            inventory_items: Mutex::new(None),
-            inventory_load: tokio::sync::Mutex::new(()),
+            variants: Mutex::new(None),
+            variants_load: tokio::sync::Mutex::new(()),
+            currency,
         })
     }
 
     /// SKU → inventory item id, loaded once from `productVariants`
     /// (reloaded when a SKU is not found, in case it was just added).
     async fn inventory_item(&self, sku: &str) -> Result<Option<String>> {
-        let cached = || {
-            self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned())
-        };
-        if let Some(id) = cached() {
-            return Ok(Some(id));
+        Ok(self.variant(sku).await?.map(|v| v.inventory_item))
+    }
+
+    /// The ids Shopify knows `sku` by, loaded once from `productVariants`
+    /// (reloaded when a SKU is not found, in case it was just added).
+    async fn variant(&self, sku: &str) -> Result<Option<VariantIds>> {
+        let cached =
+            || self.variants.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(sku).cloned());
+        if let Some(v) = cached() {
+            return Ok(Some(v));
         }
-        let _one_load = self.inventory_load.lock().await;
-        if let Some(id) = cached() {
-            return Ok(Some(id)); // loaded by another call while we waited
+        let _one_load = self.variants_load.lock().await;
+        if let Some(v) = cached() {
+            return Ok(Some(v)); // loaded by another call while we waited
         }
-        let mut map = std::collections::HashMap::new();
+        self.load_variants().await?;
+        Ok(cached())
+    }
+
+    /// Reads every variant (refreshing the SKU map) and returns them.
+    async fn load_variants(&self) -> Result<Vec<VariantNode>> {
+        let mut all = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let variables = serde_json::json!({ "first": MAX_PAGE, "after": after });
             let data: VariantsData =
                 self.post(VARIANTS_QUERY, variables, f64::from(MAX_PAGE) + 2.0).await?.into_data()?;
-            for e in data.product_variants.edges {
-                if let Some(s) = e.node.sku.filter(|s| !s.is_empty()) {
-                    map.insert(s, e.node.inventory_item.id);
-                }
-            }
+            all.extend(data.product_variants.edges.into_iter().map(|e| e.node));
             match (data.product_variants.page_info.has_next_page, data.product_variants.page_info.end_cursor) {
                 (true, Some(c)) => after = Some(c),
                 _ => break,
             }
         }
-        let found = map.get(sku).cloned();
-        *self.inventory_items.lock().unwrap_or_else(|e| e.into_inner()) = Some(map);
-        Ok(found)
+        let map = all
+            .iter()
+            .filter_map(|v| {
+                let sku = v.sku.clone().filter(|s| !s.is_empty())?;
+                Some((
+                    sku,
+                    VariantIds {
+                        variant: v.id.clone(),
+                        product: v.product.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+                        inventory_item: v.inventory_item.id.clone(),
+                    },
+                ))
+            })
+            .collect();
+        *self.variants.lock().unwrap_or_else(|e| e.into_inner()) = Some(map);
+        Ok(all)
     }
 
     async fn post<T: serde::de::DeserializeOwned>(
@@ -218,6 +260,32 @@ impl Store for Shopify {
         Ok(Page { items: orders, next })
     }
 
+    async fn prices(&self) -> Result<Vec<(String, Money)>> {
+        let mut out = Vec::new();
+        for v in self.load_variants().await? {
+            let (Some(sku), Some(price)) = (v.sku.filter(|s| !s.is_empty()), v.price) else { continue };
+            let money = Money::parse(&price, &self.currency)
+                .map_err(|e| ConnectorError::Protocol(format!("Shopify variant {sku}: price {price:?}: {e}")))?;
+            out.push((sku, money));
+        }
+        Ok(out)
+    }
+
+    async fn set_price(&self, sku: &str, price: &Money) -> Result<()> {
+        let Some(ids) = self.variant(sku).await? else {
+            return Err(ConnectorError::Rejected {
+                message: format!("SKU {sku} is not on any product variant in Shopify"),
+                fields: vec![FieldError { field: "sku".into(), message: "unknown".into() }],
+            });
+        };
+        let variables = serde_json::json!({
+            "productId": ids.product,
+            "variants": [{ "id": ids.variant, "price": price.amount.to_string() }],
+        });
+        let data: UpdateVariantsData = self.post(UPDATE_VARIANTS, variables, 10.0).await?.into_data()?;
+        user_errors(sku, "price", data.product_variants_bulk_update.user_errors)
+    }
+
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()> {
         let Some(item) = self.inventory_item(sku).await? else {
             return Err(ConnectorError::Rejected {
@@ -234,21 +302,25 @@ impl Store for Shopify {
             "quantities": [{ "inventoryItemId": item, "locationId": location, "quantity": quantity }],
         }});
         let data: SetQuantitiesData = self.post(SET_QUANTITIES, input, 10.0).await?.into_data()?;
-        let errors = data.inventory_set_quantities.user_errors;
-        if errors.is_empty() {
-            return Ok(());
-        }
-        Err(ConnectorError::Rejected {
-            message: format!(
-                "Shopify refused the stock of {sku}: {}",
-                errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
-            ),
-            fields: errors
-                .into_iter()
-                .map(|e| FieldError { field: e.field.unwrap_or_default().join("."), message: e.message })
-                .collect(),
-        })
+        user_errors(sku, "stock", data.inventory_set_quantities.user_errors)
     }
+}
+
+/// A mutation's `userErrors`: none is success; any is the data refused.
+fn user_errors(sku: &str, what: &str, errors: Vec<UserError>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ConnectorError::Rejected {
+        message: format!(
+            "Shopify refused the {what} of {sku}: {}",
+            errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+        ),
+        fields: errors
+            .into_iter()
+            .map(|e| FieldError { field: e.field.unwrap_or_default().join("."), message: e.message })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,8 +332,17 @@ pub struct VariantsData {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VariantNode {
+    pub id: String,
     pub sku: Option<String>,
+    pub price: Option<String>,
+    pub product: Option<IdOnly>,
     pub inventory_item: IdOnly,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateVariantsData {
+    pub product_variants_bulk_update: SetQuantitiesPayload,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use ferry_domain::{ErpOrderRef, ErpOrderSummary, Order, Shipment, StockReading, TrackingEvent};
+use ferry_domain::{ErpOrderRef, ErpOrderSummary, Money, Order, Shipment, StockReading, TrackingEvent};
 
 /// One page of results and the token for the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,12 @@ pub trait Store: Send + Sync {
     /// Sets the quantity available for sale of `sku` at `location` (the
     /// store's location id). Setting (not adjusting) makes a retry harmless.
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()>;
+
+    /// Every SKU's selling price.
+    async fn prices(&self) -> Result<Vec<(String, Money)>>;
+
+    /// Sets the selling price of `sku`.
+    async fn set_price(&self, sku: &str, price: &Money) -> Result<()>;
 }
 
 /// An ERP or accounting system: where orders go.
@@ -42,6 +48,12 @@ pub trait Erp: Send + Sync {
     /// Stock records changed at or after `since` (all when `None`), oldest
     /// change first; `after` is the previous page's `next`.
     async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>>;
+
+    /// Every item's selling price.
+    async fn prices(&self) -> Result<Vec<(String, Money)>>;
+
+    /// Sets the selling price of item `sku`.
+    async fn set_price(&self, sku: &str, price: &Money) -> Result<()>;
 
     /// Every order document dated `from` to `to` (inclusive, the ERP's own
     /// dates), for reconciliation.

@@ -237,10 +237,11 @@ impl Engine {
         let (from, to) = match flow {
             "orders" => (Role::Store, Role::Erp),
             "stock" => (Role::Erp, Role::Store),
+            "catalog" => (Role::Store, Role::Erp),
             other => {
                 return Err(ApiError::new(
                     "settings",
-                    format!("flow {other:?} is not available yet; available: orders, stock"),
+                    format!("flow {other:?} is not available yet; available: orders, stock, catalog"),
                 ))
             }
         };
@@ -305,6 +306,7 @@ impl Engine {
         let a = self.inner.secrets.put_demo(DEMO_STORE_ID, &systems.shopify_token);
         let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);
         self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
+        self.enable_flow("catalog", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
         self.enable_flow(
             "stock",
             DEMO_ERP_ID,
@@ -466,6 +468,82 @@ impl Engine {
         let n = self.inner.journal.mark_read(id)?;
         self.inner.changed();
         Ok(n)
+    }
+
+    /// Conflicts, newest first: open ones, or all (history) when `all`.
+    pub fn conflicts(&self, all: bool) -> ApiResult<Vec<Conflict>> {
+        Ok(self.inner.journal.conflicts(all, 1000)?.into_iter().map(Conflict::from).collect())
+    }
+
+    /// Decides one conflict: keep the store's value, the ERP's, or a typed
+    /// one. The writes that carry it out are queued with the decision (who,
+    /// when, why) in one transaction; the next sync makes them.
+    pub fn resolve_conflict(&self, id: i64, choice: &Choice, reason: Option<&str>, who: &str) -> ApiResult<()> {
+        let Some(c) = self.inner.journal.conflict(id)? else {
+            return Err(ApiError::new("not_found", format!("no conflict {id}")));
+        };
+        if !c.open {
+            return Err(ApiError::new(
+                "conflict_closed",
+                format!("conflict {id} was already decided by {}", c.resolved_by.unwrap_or_default()),
+            ));
+        }
+        let currency = c
+            .store_value
+            .as_deref()
+            .or(c.erp_value.as_deref())
+            .and_then(|v| v.split_once(' '))
+            .map(|(_, cur)| cur.to_owned());
+        let (resolution, words) = match choice {
+            Choice::KeepStore => (ferry_domain::Resolution::KeepStore, "kept the store's value".to_owned()),
+            Choice::KeepErp => (ferry_domain::Resolution::KeepErp, "kept the ERP's value".to_owned()),
+            Choice::Value(v) => {
+                let amount: rust_decimal::Decimal = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ApiError::new("settings", format!("{v:?} is not a price like 12.50")))?;
+                if amount.is_sign_negative() {
+                    return Err(ApiError::new("settings", "a price cannot be negative"));
+                }
+                let text = format!("{} {}", amount.normalize(), currency.clone().unwrap_or_default());
+                (ferry_domain::Resolution::Custom(Some(text.clone())), format!("set {text}"))
+            }
+        };
+        let conflict = ferry_domain::FieldConflict {
+            field: c.field.clone(),
+            base: c.base,
+            store: c.store_value,
+            erp: c.erp_value,
+        };
+        let (to_store, to_erp) = conflict.writes(&resolution);
+        let tag = format!("resolution {id}");
+        let writes: Vec<_> = [(to_store, &c.source_id), (to_erp, &c.target_id)]
+            .into_iter()
+            .filter_map(|(value, target)| {
+                let v = value.flatten()?;
+                crate::flows::catalog::price_write(&c.source_id, &c.target_id, target, &c.entity_key, &v, &tag)
+            })
+            .collect();
+        self.inner.journal.resolve_conflict(id, &words, who, reason, &writes, self.inner.now())?;
+        self.inner.changed();
+        Ok(())
+    }
+
+    /// Decides every open conflict of `field` the same way ("keep the ERP's
+    /// for all price conflicts"). Returns how many were decided.
+    pub fn resolve_conflicts_of(
+        &self,
+        field: &str,
+        choice: &Choice,
+        reason: Option<&str>,
+        who: &str,
+    ) -> ApiResult<usize> {
+        let open: Vec<_> =
+            self.inner.journal.conflicts(false, 100_000)?.into_iter().filter(|c| c.field == field).collect();
+        for c in &open {
+            self.resolve_conflict(c.id, choice, reason, who)?;
+        }
+        Ok(open.len())
     }
 
     /// Outbox counts for one connection (or all), of one entity (`"order"`,

@@ -2,6 +2,7 @@
 //! did. One writer connection owns every transaction (`write`), one reader
 //! serves queries (`read`). No SQL lives outside this crate.
 
+mod conflicts;
 mod connections;
 mod cursors;
 mod error;
@@ -11,6 +12,7 @@ mod runs;
 pub mod schema;
 mod time;
 
+pub use conflicts::{ConflictRow, NewConflict};
 pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};
 pub use notifications::{NewNotification, NotificationRow};

@@ -111,41 +111,52 @@ fn row_to_outbox(r: &Row<'_>) -> Result<OutboxRow> {
 const SELECT: &str = "SELECT id, idempotency_key, source_id, target_id, entity, entity_key, op, payload, state,
     attempts, next_attempt_at, last_error, remote_key FROM outbox";
 
+/// Inserts writes (a key already queued is ignored; a superseding write
+/// retires the same record's older waiting ones). Returns how many were new.
+pub(crate) fn queue(tx: &rusqlite::Transaction<'_>, writes: &[NewWrite], ts: &str) -> Result<u64> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (idempotency_key, source_id, target_id, entity, entity_key, op, payload,
+            state, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)
+         ON CONFLICT(idempotency_key) DO NOTHING",
+    )?;
+    let mut supersede = tx.prepare_cached(
+        "UPDATE outbox SET state = 'superseded', updated_at = ?4
+         WHERE entity = ?1 AND entity_key = ?2 AND target_id = ?3 AND state IN ('pending', 'dead')",
+    )?;
+    let mut queued = 0u64;
+    for w in writes {
+        if w.supersedes {
+            supersede.execute(params![w.entity, w.entity_key, w.target_id, ts])?;
+        }
+        queued += insert.execute(params![
+            w.idempotency_key,
+            w.source_id,
+            w.target_id,
+            w.entity,
+            w.entity_key,
+            w.op,
+            w.payload.to_string(),
+            ts
+        ])? as u64;
+    }
+    Ok(queued)
+}
+
 impl Journal {
+    /// Queues writes outside a page (e.g. a merge's), in one transaction.
+    pub fn queue_writes(&self, writes: &[NewWrite], now: DateTime<Utc>) -> Result<u64> {
+        let ts = format_ts(now);
+        self.write(|tx| queue(tx, writes, &ts))
+    }
+
     /// Commits a page: its queued writes (a key already queued is ignored),
     /// its events, the run's counters and the advanced cursor, all in one
     /// transaction. Returns how many writes were newly queued.
     pub fn commit_page(&self, page: PageCommit<'_>, now: DateTime<Utc>) -> Result<u64> {
         let ts = format_ts(now);
         self.write(|tx| {
-            let mut queued = 0u64;
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO outbox (idempotency_key, source_id, target_id, entity, entity_key, op, payload,
-                        state, next_attempt_at, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)
-                     ON CONFLICT(idempotency_key) DO NOTHING",
-                )?;
-                let mut supersede = tx.prepare_cached(
-                    "UPDATE outbox SET state = 'superseded', updated_at = ?4
-                     WHERE entity = ?1 AND entity_key = ?2 AND target_id = ?3 AND state IN ('pending', 'dead')",
-                )?;
-                for w in &page.writes {
-                    if w.supersedes {
-                        supersede.execute(params![w.entity, w.entity_key, w.target_id, ts])?;
-                    }
-                    queued += insert.execute(params![
-                        w.idempotency_key,
-                        w.source_id,
-                        w.target_id,
-                        w.entity,
-                        w.entity_key,
-                        w.op,
-                        w.payload.to_string(),
-                        ts
-                    ])? as u64;
-                }
-            }
+            let queued = queue(tx, &page.writes, &ts)?;
             for e in &page.events {
                 crate::runs::insert_event(tx, Some(page.run_id), e, &ts)?;
             }
@@ -202,15 +213,15 @@ impl Journal {
         })
     }
 
-    /// Writes for `target_id` that may run now, oldest first: pending rows
+    /// Writes of `entity` for `target_id` that may run now, oldest first: pending rows
     /// that are due, and rows left in flight by a crash.
-    pub fn due_writes(&self, target_id: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>> {
+    pub fn due_writes(&self, target_id: &str, entity: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
-                "{SELECT} WHERE target_id = ?1 AND state IN ('pending', 'in_flight') AND next_attempt_at <= ?2
+                "{SELECT} WHERE target_id = ?1 AND entity = ?4 AND state IN ('pending', 'in_flight') AND next_attempt_at <= ?2
                  ORDER BY id LIMIT ?3"
             ))?;
-            let mut rows = stmt.query(params![target_id, format_ts(now), limit])?;
+            let mut rows = stmt.query(params![target_id, format_ts(now), limit, entity])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(row_to_outbox(r)?);
@@ -220,11 +231,11 @@ impl Journal {
     }
 
     /// The earliest time a pending write for `target_id` becomes due.
-    pub fn next_write_due(&self, target_id: &str) -> Result<Option<DateTime<Utc>>> {
+    pub fn next_write_due(&self, target_id: &str, entity: &str) -> Result<Option<DateTime<Utc>>> {
         let raw: Option<String> = self.read(|c| {
             Ok(c.query_row(
-                "SELECT min(next_attempt_at) FROM outbox WHERE target_id = ?1 AND state IN ('pending', 'in_flight')",
-                [target_id],
+                "SELECT min(next_attempt_at) FROM outbox WHERE target_id = ?1 AND entity = ?2 AND state IN ('pending', 'in_flight')",
+                [target_id, entity],
                 |r| r.get(0),
             )?)
         })?;
@@ -471,12 +482,12 @@ mod tests {
         let j = Journal::open_in(dir.path()).expect("open");
         let run = j.start_run("shop", "orders", now()).expect("run");
         commit(&j, run, &["1", "2", "3"], &CursorState::default());
-        let due = j.due_writes("erp", now(), 10).expect("due");
+        let due = j.due_writes("erp", "order", now(), 10).expect("due");
         assert_eq!(due.len(), 3);
         let ev = NewEvent::new(Level::Info, "order", "1", "posted");
 
         j.start_write(due[0].id, now()).expect("start");
-        let in_flight = j.due_writes("erp", now(), 10).expect("due");
+        let in_flight = j.due_writes("erp", "order", now(), 10).expect("due");
         assert_eq!(in_flight[0].state, OutboxState::InFlight, "a crashed in-flight row is still due (to be looked up)");
         j.finish_write(&due[0], "SO-1", &ev, Some(run), now()).expect("finish");
 
@@ -487,9 +498,9 @@ mod tests {
         j.start_write(due[2].id, now()).expect("start");
         j.dead_letter_write(due[2].id, "customer missing", &ev, Some(run), now()).expect("dead");
 
-        assert_eq!(j.due_writes("erp", now(), 10).expect("due").len(), 0, "the retry waits until its time");
-        assert_eq!(j.due_writes("erp", later, 10).expect("due").len(), 1);
-        assert_eq!(j.next_write_due("erp").expect("next"), Some(later));
+        assert_eq!(j.due_writes("erp", "order", now(), 10).expect("due").len(), 0, "the retry waits until its time");
+        assert_eq!(j.due_writes("erp", "order", later, 10).expect("due").len(), 1);
+        assert_eq!(j.next_write_due("erp", "order").expect("next"), Some(later));
         assert_eq!(j.outbox_counts(Some("erp"), None).expect("counts"), OutboxCounts { done: 1, pending: 1, dead: 1 });
 
         let dead = j.dead_writes(10).expect("dead");
@@ -497,7 +508,7 @@ mod tests {
         assert_eq!(dead[0].last_error.as_deref(), Some("customer missing"), "the remote's words are kept");
         assert_eq!(j.replay_writes(Some(due[0].id), now()).expect("replay done row"), 0, "only dead rows replay");
         assert_eq!(j.replay_writes(None, now()).expect("replay all"), 1);
-        let again = j.due_writes("erp", now(), 10).expect("due");
+        let again = j.due_writes("erp", "order", now(), 10).expect("due");
         assert_eq!((again.len(), again[0].attempts), (1, 0), "a replayed row is due now with fresh attempts");
         let known = j.known_entity_keys("order", "shop", "erp", &["1".into()]).expect("known");
         assert!(known.contains("1"), "a finished write is known through its link");

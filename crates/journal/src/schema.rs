@@ -93,6 +93,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_source ON outbox (source_id, state);
     CREATE TABLE conflicts (
         id           INTEGER PRIMARY KEY,
+        -- the pair: store (source) and ERP (target)
+        source_id    TEXT NOT NULL,
+        target_id    TEXT NOT NULL,
         entity       TEXT NOT NULL,
         entity_key   TEXT NOT NULL,
         field        TEXT NOT NULL,

@@ -35,6 +35,8 @@ pub const REF_FIELD: &str = "shopify_order_id";
 /// The seeded chart of accounts' heads for shipping and VAT charges.
 pub const SHIPPING_ACCOUNT: &str = "Freight and Forwarding Charges - DS";
 pub const VAT_ACCOUNT: &str = "VAT - DS";
+/// The selling price list the shop's prices live in.
+pub const PRICE_LIST: &str = "Standard Selling";
 /// The seeded warehouse holding all stock.
 pub const WAREHOUSE: &str = "Stores - DS";
 
@@ -66,6 +68,17 @@ impl ErpNextSim {
             [SHIPPING_ACCOUNT, VAT_ACCOUNT]
                 .iter()
                 .map(|a| obj(json!({ "name": a, "account_name": a, "company": "Demo Shop", "is_group": 0, "modified": modified })))
+                .collect(),
+        );
+        docs.insert(
+            "Item Price".into(),
+            catalog
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    obj(json!({ "name": format!("IP-{:05}", i + 1), "item_code": p.sku, "price_list": PRICE_LIST,
+                        "price_list_rate": p.price.to_string(), "currency": "EUR", "selling": 1, "modified": modified }))
+                })
                 .collect(),
         );
         docs.insert(
@@ -164,6 +177,24 @@ impl ErpNextSim {
             .collect()
     }
 
+    /// The selling price of an item.
+    pub fn item_price(&self, item_code: &str) -> Option<Decimal> {
+        self.documents("Item Price")
+            .iter()
+            .find(|d| d.get("item_code").and_then(Value::as_str) == Some(item_code))
+            .and_then(|d| number(d.get("price_list_rate")))
+    }
+
+    /// A person changes an item's selling price in ERPNext.
+    pub fn set_item_price(&self, item_code: &str, price: &str) -> bool {
+        let name = self
+            .documents("Item Price")
+            .iter()
+            .find(|d| d.get("item_code").and_then(Value::as_str) == Some(item_code))
+            .and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned));
+        name.is_some_and(|n| self.set_field("Item Price", &n, "price_list_rate", json!(price)))
+    }
+
     /// Sets a field on a document, as a person editing it in the ERP would.
     pub fn set_field(&self, doctype: &str, name: &str, field: &str, value: Value) -> bool {
         let modified = self.now_local();
@@ -224,7 +255,7 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
     let _ = sim;
     Router::new()
         .route("/api/resource/{doctype}", get(list).post(create))
-        .route("/api/resource/{doctype}/{name}", get(read_one))
+        .route("/api/resource/{doctype}/{name}", get(read_one).put(update))
         .route("/api/method/frappe.client.cancel", axum::routing::post(cancel))
 }
 
@@ -606,6 +637,50 @@ async fn create(
     }
     // A slow answer comes after the document was saved.
     answer(slow, Json(json!({ "data": created })).into_response()).await
+}
+
+/// `PUT /api/resource/<DocType>/<name>`: the given fields replace the stored ones.
+async fn update(
+    State(sim): State<Arc<Sim>>,
+    Path((doctype, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
+    let slow = match guard(&sim, &headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "ValidationError",
+            "the request body must be a JSON object",
+        );
+    };
+    let modified = sim.erpnext.now_local();
+    let response = {
+        let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+        match docs
+            .get_mut(&doctype)
+            .and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str())))
+        {
+            None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
+            Some(doc) if doc.get("docstatus").and_then(Value::as_i64) == Some(2) => frappe_error(
+                StatusCode::EXPECTATION_FAILED,
+                "ValidationError",
+                &format!("Cannot edit cancelled {doctype} {name}"),
+            ),
+            Some(doc) => {
+                for (k, v) in fields.into_iter().filter(|(k, _)| k != "name") {
+                    doc.insert(k, v);
+                }
+                doc.insert("modified".into(), json!(modified));
+                Json(json!({ "data": doc.clone() })).into_response()
+            }
+        }
+    };
+    answer(slow, response).await
 }
 
 /// `frappe.client.cancel(doctype, name)`: submitted (1) → cancelled (2).

@@ -51,6 +51,18 @@ struct StoreVariant {
     sku: String,
     title: String,
     item_id: u64,
+    price: Decimal,
+}
+
+impl StoreVariant {
+    fn variant_gid(&self) -> String {
+        format!("gid://shopify/ProductVariant/{}", self.item_id - 1000)
+    }
+
+    /// One product per variant in the seeded shop.
+    fn product_gid(&self) -> String {
+        format!("gid://shopify/Product/{}", self.item_id - 2000)
+    }
 }
 
 #[derive(Default)]
@@ -129,7 +141,12 @@ impl ShopifySim {
         let variants = catalog
             .iter()
             .enumerate()
-            .map(|(i, p)| StoreVariant { sku: p.sku.clone(), title: p.title.clone(), item_id: 44_000_000 + i as u64 })
+            .map(|(i, p)| StoreVariant {
+                sku: p.sku.clone(),
+                title: p.title.clone(),
+                item_id: 44_000_000 + i as u64,
+                price: p.price,
+            })
             .collect();
         Self {
             inventory: Mutex::new(Inventory { variants, available: Default::default() }),
@@ -201,6 +218,22 @@ impl ShopifySim {
         let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
         let item = inventory.variants.iter().find(|v| v.sku == sku)?.item_id;
         inventory.available.get(&item).copied()
+    }
+
+    /// The variant price of `sku`.
+    pub fn price(&self, sku: &str) -> Option<Decimal> {
+        let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        inventory.variants.iter().find(|v| v.sku == sku).map(|v| v.price)
+    }
+
+    /// A person changes a price in the Shopify admin.
+    pub fn set_price(&self, sku: &str, price: &str) -> bool {
+        let mut inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        let (Some(v), Ok(p)) = (inventory.variants.iter_mut().find(|v| v.sku == sku), price.parse()) else {
+            return false;
+        };
+        v.price = p;
+        true
     }
 
     /// (GraphQL id, total) of every order.
@@ -336,7 +369,9 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     };
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
-    let result = if query.contains("inventorySetQuantities") {
+    let result = if query.contains("productVariantsBulkUpdate") {
+        update_variants(shop, &vars)
+    } else if query.contains("inventorySetQuantities") {
         set_quantities(shop, &vars)
     } else if query.contains("productVariants(") {
         variants(shop, &vars)
@@ -436,7 +471,8 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         .take(first)
         .map(|(i, v)| {
             json!({ "cursor": (i + 1).to_string(), "node": {
-                "id": format!("gid://shopify/ProductVariant/{}", v.item_id - 1000), "sku": v.sku, "title": v.title,
+                "id": v.variant_gid(), "sku": v.sku, "title": v.title, "price": v.price.to_string(),
+                "product": { "id": v.product_gid() },
                 "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
             }})
         })
@@ -444,6 +480,35 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     let end = start + page.len();
     Ok(json!({
         "data": { "productVariants": { "edges": page, "pageInfo": { "hasNextPage": end < inventory.variants.len(), "endCursor": end.to_string() } } },
+        "extensions": extensions
+    }))
+}
+
+/// `productVariantsBulkUpdate(productId, variants: [{id, price}])`.
+fn update_variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
+    let extensions = charge(shop, 10.0, 10.0)?;
+    let product = vars.get("productId").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let updates = vars.get("variants").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut inventory = shop.inventory.lock().unwrap_or_else(|e| e.into_inner());
+    let mut user_errors = Vec::new();
+    let mut changed = Vec::new();
+    for (i, u) in updates.iter().enumerate() {
+        let id = u.get("id").and_then(Value::as_str).unwrap_or_default();
+        let Some(v) = inventory.variants.iter_mut().find(|v| v.variant_gid() == id && v.product_gid() == product)
+        else {
+            user_errors.push(json!({ "field": ["variants", i.to_string(), "id"], "message": "Product variant does not exist", "code": "PRODUCT_VARIANT_DOES_NOT_EXIST" }));
+            continue;
+        };
+        match u.get("price").and_then(Value::as_str).and_then(|p| p.parse::<Decimal>().ok()) {
+            Some(p) if p >= Decimal::ZERO => {
+                v.price = p;
+                changed.push(json!({ "id": id, "price": p.to_string() }));
+            }
+            _ => user_errors.push(json!({ "field": ["variants", i.to_string(), "price"], "message": "Price must be a decimal amount of at least 0", "code": "INVALID" })),
+        }
+    }
+    Ok(json!({
+        "data": { "productVariantsBulkUpdate": { "productVariants": changed, "userErrors": user_errors } },
         "extensions": extensions
     }))
 }

@@ -191,3 +191,56 @@ impl SyncReport {
         self.by_flow.get("stock").copied().unwrap_or_default()
     }
 }
+
+/// A person's decision on a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    KeepStore,
+    KeepErp,
+    /// A typed value (for prices: the amount, in the conflict's currency).
+    Value(String),
+}
+
+/// A field changed differently on both sides, as people see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conflict {
+    pub id: i64,
+    pub store_id: String,
+    pub erp_id: String,
+    pub entity: String,
+    /// The record, e.g. the SKU.
+    pub key: String,
+    pub field: String,
+    pub base: Option<String>,
+    pub store_value: Option<String>,
+    pub erp_value: Option<String>,
+    pub open: bool,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<ferry_journal::ConflictRow> for Conflict {
+    fn from(c: ferry_journal::ConflictRow) -> Self {
+        Self {
+            id: c.id,
+            store_id: c.source_id,
+            erp_id: c.target_id,
+            entity: c.entity,
+            key: c.entity_key,
+            field: c.field,
+            base: c.base,
+            store_value: c.store_value,
+            erp_value: c.erp_value,
+            open: c.open,
+            opened_at: c.opened_at,
+            resolved_at: c.resolved_at,
+            resolved_by: c.resolved_by,
+            resolution: c.resolution,
+            reason: c.reason,
+        }
+    }
+}

@@ -42,6 +42,7 @@ impl Engine {
                     None => (ConnectionState::Idle, "Not synced yet".to_owned()),
                 }
             };
+            let open_conflicts = j.open_conflicts_on(&c.id)?;
             connections.push(ConnectionCard {
                 next_run_at: live.next_run_at.or(j.next_run(&c.id)?),
                 recent_failures: j
@@ -60,7 +61,7 @@ impl Engine {
                 orders_posted: orders.done,
                 pending: counts.pending,
                 failed: counts.dead,
-                open_conflicts: 0,
+                open_conflicts,
             });
         }
         let all = j.outbox_counts(None, None)?;

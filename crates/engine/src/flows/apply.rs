@@ -37,6 +37,7 @@ pub(crate) fn label(row: &OutboxRow) -> String {
     match row.entity.as_str() {
         "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
         "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
+        "catalog" => format!("Price of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
         other => format!("{other} {}", row.entity_key),
     }
 }
@@ -47,6 +48,7 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
     match entity {
         "order" => ("order", "orders", "posted to"),
         "stock" => ("stock level", "stock levels", "written to"),
+        "catalog" => ("price", "prices", "written to"),
         _ => ("record", "records", "written to"),
     }
 }
@@ -104,6 +106,20 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 message: format!("{label} set to {} available in {target_name}", set.available),
                 remote: format!("{}@{}", set.sku, set.location),
             })
+        }
+        (target, "catalog", "set-price") => {
+            let amount = row.payload.get("amount").and_then(|v| v.as_str()).unwrap_or_default();
+            let currency = row.payload.get("currency").and_then(|v| v.as_str()).unwrap_or_default();
+            let sku = row.payload.get("sku").and_then(|v| v.as_str()).unwrap_or(&row.entity_key);
+            let price = ferry_domain::Money::parse(amount, currency).map_err(|e| ConnectorError::Rejected {
+                message: format!("the queued price of {sku} is not a price ({e})"),
+                fields: vec![],
+            })?;
+            match target {
+                Target::Store(store) => store.set_price(sku, &price).await?,
+                Target::Erp(erp) => erp.set_price(sku, &price).await?,
+            }
+            Ok(Applied { message: format!("{label} set to {price} in {target_name}"), remote: sku.to_owned() })
         }
         (_, entity, op) => Err(ConnectorError::Rejected {
             message: format!(

@@ -2,6 +2,7 @@
 //! through the outbox.
 
 mod apply;
+pub(crate) mod catalog;
 mod orders;
 mod outbox;
 mod preview;
@@ -93,6 +94,7 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
     match flow.flow.as_str() {
         "orders" => orders::run(inner, &source, &target, mode).await,
         "stock" => stock::run(inner, &source, &target, flow, mode).await,
+        "catalog" => catalog::run(inner, &source, &target, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
     }
 }

@@ -29,7 +29,7 @@ pub(crate) async fn run(
         report.queued = queued;
     }
     if erp.paused_reason.is_none() {
-        let (written, failed) = super::outbox::drain(inner, erp, mode).await?;
+        let (written, failed) = super::outbox::drain(inner, erp, ENTITY, mode).await?;
         report.written = written;
         report.failed = failed;
     }

@@ -20,10 +20,11 @@ const OUTAGE_STREAK: u32 = 10;
 /// later is left to the next run.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 
-/// Executes due writes to `erp` (any target system). Returns (written, dead-lettered).
-pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> ApiResult<(u64, u64)> {
+/// Executes the due writes of one entity to one target system. Returns
+/// (written, dead-lettered).
+pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode: RunMode) -> ApiResult<(u64, u64)> {
     let now = inner.now();
-    if inner.journal.due_writes(&erp.id, now, 1)?.is_empty() && mode == RunMode::Scheduled {
+    if inner.journal.due_writes(&erp.id, entity, now, 1)?.is_empty() && mode == RunMode::Scheduled {
         return Ok((0, 0));
     }
     // One drain per target at a time, whichever flow or caller started it.
@@ -32,7 +33,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, mode: RunMode) -> 
     let run_id = inner.journal.start_run(&erp.id, "writes", now)?;
     inner.live.update(&erp.id, |l| l.syncing = true);
     inner.changed();
-    let result = drain_rows(inner, erp, mode, run_id).await;
+    let result = drain_rows(inner, erp, entity, mode, run_id).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
     let Drained { written, failed, first_error, first_entity, stop, outage } = match result {
         Ok(v) => v,
@@ -95,7 +96,13 @@ struct Drained {
     outage: Option<String>,
 }
 
-async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_id: i64) -> ApiResult<Drained> {
+async fn drain_rows(
+    inner: &Inner,
+    erp_conn: &ConnectionRow,
+    entity: &str,
+    mode: RunMode,
+    run_id: i64,
+) -> ApiResult<Drained> {
     let target = match target_for(inner, erp_conn) {
         Ok(t) => t,
         Err(e) => {
@@ -106,9 +113,9 @@ async fn drain_rows(inner: &Inner, erp_conn: &ConnectionRow, mode: RunMode, run_
     let mut d = Drained::default();
     let mut streak = 0u32;
     loop {
-        let rows = inner.journal.due_writes(&erp_conn.id, inner.now(), BATCH)?;
+        let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), BATCH)?;
         if rows.is_empty() {
-            let next = inner.journal.next_write_due(&erp_conn.id)?;
+            let next = inner.journal.next_write_due(&erp_conn.id, entity)?;
             match (mode, next) {
                 (RunMode::UntilIdle, Some(at)) => {
                     let wait = (at - inner.now()).to_std().unwrap_or(Duration::ZERO);

@@ -28,7 +28,7 @@ pub(crate) async fn run(
         report.queued = queued;
     }
     if store.paused_reason.is_none() {
-        let (written, failed) = super::outbox::drain(inner, store, mode).await?;
+        let (written, failed) = super::outbox::drain(inner, store, ENTITY, mode).await?;
         report.written = written;
         report.failed = failed;
     }
