@@ -252,6 +252,26 @@ impl TrackingStatus {
     }
 }
 
+/// An order with no lines, for tests of the logic around orders.
+#[cfg(test)]
+pub(crate) fn sample_order(id: &str, at: DateTime<Utc>, status: OrderStatus, total: &str) -> Order {
+    Order {
+        id: id.into(),
+        number: format!("#{id}"),
+        created_at: at,
+        updated_at: at,
+        status,
+        customer: Customer::default(),
+        shipping_address: None,
+        lines: vec![],
+        shipping_lines: vec![],
+        tax_lines: vec![],
+        taxes_included: true,
+        discount: None,
+        total: Money::parse(total, "EUR").expect("valid test money"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

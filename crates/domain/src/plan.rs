@@ -59,27 +59,11 @@ pub fn plan_orders<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Customer;
-    use crate::money::Money;
     use chrono::{TimeZone, Utc};
 
     fn order(id: &str, minute: u32, status: OrderStatus) -> Order {
         let at = Utc.with_ymd_and_hms(2026, 11, 26, 12, minute, 0).single().expect("valid time");
-        Order {
-            id: id.into(),
-            number: format!("#{id}"),
-            created_at: at,
-            updated_at: at,
-            status,
-            customer: Customer::default(),
-            shipping_address: None,
-            lines: vec![],
-            shipping_lines: vec![],
-            tax_lines: vec![],
-            taxes_included: false,
-            discount: None,
-            total: Money::parse("1.00", "EUR").expect("valid"),
-        }
+        crate::model::sample_order(id, at, status, "1.00")
     }
 
     #[test]

@@ -93,7 +93,6 @@ impl DriftItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Customer;
     use chrono::Utc;
 
     fn eur(s: &str) -> Money {
@@ -101,21 +100,7 @@ mod tests {
     }
 
     fn order(id: &str, total: &str, status: OrderStatus) -> Order {
-        Order {
-            id: id.into(),
-            number: format!("#{id}"),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            status,
-            customer: Customer::default(),
-            shipping_address: None,
-            lines: vec![],
-            shipping_lines: vec![],
-            tax_lines: vec![],
-            taxes_included: true,
-            discount: None,
-            total: eur(total),
-        }
+        crate::model::sample_order(id, Utc::now(), status, total)
     }
 
     fn doc(id: &str, r: &str, total: &str, cancelled: bool) -> ErpOrderSummary {

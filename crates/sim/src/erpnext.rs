@@ -298,8 +298,17 @@ async fn guard(sim: &Sim, headers: &HeaderMap) -> Result<Option<std::time::Durat
     }
 }
 
-/// Answers after `slow`, if set.
-async fn answer(slow: Option<std::time::Duration>, response: Response) -> Response {
+/// Every handler's frame: counts the request in flight, applies auth and
+/// the fault knobs, does the work, and answers late when a fault says so
+/// (after the work: a slow answer to a saved document is the case that
+/// duplicates orders in naive clients).
+async fn serve(sim: &Sim, headers: &HeaderMap, work: impl FnOnce() -> Response) -> Response {
+    let _in_flight = sim.erpnext.faults.enter();
+    let slow = match guard(sim, headers).await {
+        Ok(slow) => slow,
+        Err(r) => return r,
+    };
+    let response = work();
     if let Some(d) = slow {
         tokio::time::sleep(d).await;
     }
@@ -353,12 +362,7 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let _in_flight = sim.erpnext.faults.enter();
-    let slow = match guard(&sim, &headers).await {
-        Ok(slow) => slow,
-        Err(r) => return r,
-    };
-    answer(slow, list_docs(&sim, &doctype, &q)).await
+    serve(&sim, &headers, || list_docs(&sim, &doctype, &q)).await
 }
 
 fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response {
@@ -417,12 +421,7 @@ async fn read_one(
     Path((doctype, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let _in_flight = sim.erpnext.faults.enter();
-    let slow = match guard(&sim, &headers).await {
-        Ok(slow) => slow,
-        Err(r) => return r,
-    };
-    let response = {
+    serve(&sim, &headers, || {
         let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
         match docs
             .get(&doctype)
@@ -431,8 +430,8 @@ async fn read_one(
             Some(d) => Json(json!({ "data": d })).into_response(),
             None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
         }
-    };
-    answer(slow, response).await
+    })
+    .await
 }
 
 fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: &str) -> bool {
@@ -559,13 +558,13 @@ async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let _in_flight = sim.erpnext.faults.enter();
-    let slow = match guard(&sim, &headers).await {
-        Ok(slow) => slow,
-        Err(r) => return r,
-    };
+    serve(&sim, &headers, || create_doc(&sim, doctype, &body)).await
+}
+
+/// Validates and saves a new document, answering as Frappe does.
+fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
     let erp = &sim.erpnext;
-    let mut doc = match serde_json::from_slice::<Value>(&body) {
+    let mut doc = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => m,
         _ => {
             return frappe_error(
@@ -635,8 +634,8 @@ async fn create(
     if erp.faults.take_lost_response() {
         return (StatusCode::BAD_GATEWAY, "<html><body><h1>502 Bad Gateway</h1></body></html>").into_response();
     }
-    // A slow answer comes after the document was saved.
-    answer(slow, Json(json!({ "data": created })).into_response()).await
+    // A slow answer (see `serve`) comes after the document was saved.
+    Json(json!({ "data": created })).into_response()
 }
 
 /// `PUT /api/resource/<DocType>/<name>`: the given fields replace the stored ones.
@@ -646,12 +645,11 @@ async fn update(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let _in_flight = sim.erpnext.faults.enter();
-    let slow = match guard(&sim, &headers).await {
-        Ok(slow) => slow,
-        Err(r) => return r,
-    };
-    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+    serve(&sim, &headers, || update_doc(&sim, &doctype, &name, &body)).await
+}
+
+fn update_doc(sim: &Sim, doctype: &str, name: &str, body: &[u8]) -> Response {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
         return frappe_error(
             StatusCode::EXPECTATION_FAILED,
             "ValidationError",
@@ -659,38 +657,28 @@ async fn update(
         );
     };
     let modified = sim.erpnext.now_local();
-    let response = {
-        let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
-        match docs
-            .get_mut(&doctype)
-            .and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str())))
-        {
-            None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
-            Some(doc) if doc.get("docstatus").and_then(Value::as_i64) == Some(2) => frappe_error(
-                StatusCode::EXPECTATION_FAILED,
-                "ValidationError",
-                &format!("Cannot edit cancelled {doctype} {name}"),
-            ),
-            Some(doc) => {
-                for (k, v) in fields.into_iter().filter(|(k, _)| k != "name") {
-                    doc.insert(k, v);
-                }
-                doc.insert("modified".into(), json!(modified));
-                Json(json!({ "data": doc.clone() })).into_response()
+    let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+    match docs.get_mut(doctype).and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name)))
+    {
+        None => frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("{doctype} {name} not found")),
+        Some(doc) if doc.get("docstatus").and_then(Value::as_i64) == Some(2) => frappe_error(
+            StatusCode::EXPECTATION_FAILED,
+            "ValidationError",
+            &format!("Cannot edit cancelled {doctype} {name}"),
+        ),
+        Some(doc) => {
+            for (k, v) in fields.into_iter().filter(|(k, _)| k != "name") {
+                doc.insert(k, v);
             }
+            doc.insert("modified".into(), json!(modified));
+            Json(json!({ "data": doc.clone() })).into_response()
         }
-    };
-    answer(slow, response).await
+    }
 }
 
 /// `frappe.client.cancel(doctype, name)`: submitted (1) → cancelled (2).
 async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let _in_flight = sim.erpnext.faults.enter();
-    let slow = match guard(&sim, &headers).await {
-        Ok(slow) => slow,
-        Err(r) => return r,
-    };
-    answer(slow, cancel_doc(&sim, &body)).await
+    serve(&sim, &headers, || cancel_doc(&sim, &body)).await
 }
 
 fn cancel_doc(sim: &Sim, body: &[u8]) -> Response {
