@@ -13,6 +13,8 @@ pub fn run(data_dir: &Path, action: Option<ConflictAction>, all: bool) -> Result
         .with_context(|| format!("opening the journal in {}", data_dir.display()))?;
     match action {
         None => list(&engine, all),
+        Some(ConflictAction::List { all: all_too }) => list(&engine, all || all_too),
+        Some(ConflictAction::Show { id }) => show(&engine, id),
         Some(ConflictAction::Resolve { id, field, keep, value, reason, by }) => {
             let choice = match (keep.as_deref(), value) {
                 (Some("store"), _) => Choice::KeepStore,
@@ -35,6 +37,33 @@ pub fn run(data_dir: &Path, action: Option<ConflictAction>, all: bool) -> Result
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn show(engine: &Engine, id: i64) -> Result<ExitCode> {
+    let c = engine.conflict(id)?;
+    let names = engine.overview()?.connections;
+    let name = |id: &str| names.iter().find(|n| n.id == id).map_or(id.to_owned(), |n| n.name.clone());
+    let v = |s: &Option<String>| s.clone().unwrap_or_else(|| "(empty)".into());
+    println!("Conflict {}: {} of {} {}", c.id, c.field, c.entity, c.key);
+    println!("  opened      {}", c.opened_at.format("%Y-%m-%d %H:%M UTC"));
+    println!("  both were   {}", v(&c.base));
+    println!("  store       {} says {}", name(&c.store_id), v(&c.store_value));
+    println!("  ERP         {} says {}", name(&c.erp_id), v(&c.erp_value));
+    if c.open {
+        println!("  state       open: held on both sides until someone decides");
+        println!("Decide with: ferry conflicts resolve {} --keep store|erp (or --value V) [--reason R]", c.id);
+    } else {
+        println!(
+            "  decided     by {} at {}: {}",
+            c.resolved_by.as_deref().unwrap_or("?"),
+            c.resolved_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default(),
+            c.resolution.as_deref().unwrap_or("")
+        );
+        if let Some(r) = &c.reason {
+            println!("  reason      {r}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(engine: &Engine, all: bool) -> Result<ExitCode> {

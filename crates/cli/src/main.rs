@@ -62,7 +62,7 @@ enum Command {
         #[arg(long)]
         hours: u32,
     },
-    /// List conflicts (open, or all with --all), or decide them.
+    /// List conflicts (open, or all with --all), show one, or decide them.
     Conflicts {
         #[command(subcommand)]
         action: Option<ConflictAction>,
@@ -84,6 +84,17 @@ enum Command {
 
 #[derive(Subcommand)]
 pub enum ConflictAction {
+    /// List open conflicts (with --all, decided ones too).
+    List {
+        /// Include decided conflicts (the history).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Everything about one conflict: the three values, who decided and why.
+    Show {
+        /// The conflict, as listed.
+        id: i64,
+    },
     /// Decide one conflict (ID) or every open conflict of a field (--field).
     Resolve {
         /// The conflict, as listed.

@@ -3,7 +3,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use ferry_domain::{ErpOrderRef, ErpOrderSummary, Money, Order, Shipment, StockReading, TrackingEvent};
+use ferry_domain::{ErpOrderRef, ErpOrderSummary, Money, Order, Shipment, ShipmentRequest, StockReading, TrackingEvent};
 
 /// One page of results and the token for the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,16 @@ pub trait Erp: Send + Sync {
 /// A courier: books parcels and tracks them.
 #[async_trait]
 pub trait Courier: Send + Sync {
-    async fn create_shipment(&self, shipment: &Shipment) -> Result<Shipment>;
-    async fn tracking(&self, tracking_number: &str) -> Result<Vec<TrackingEvent>>;
+    /// The shipment booked for `reference` (`ShipmentRequest::reference`),
+    /// if one exists. Called before every booking: this is what makes a
+    /// retry after a crash safe (a second label costs the shop money).
+    async fn find_shipment(&self, reference: &str) -> Result<Option<Shipment>>;
+
+    /// Books the parcel: creates the shipment with `reference` stored on it,
+    /// buys the requested service (or the cheapest rate) and returns it with
+    /// its tracking number and label.
+    async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment>;
+
+    /// Every scan of the parcel so far, oldest first.
+    async fn tracking(&self, shipment: &Shipment) -> Result<Vec<TrackingEvent>>;
 }

@@ -212,15 +212,39 @@ pub struct StockReading {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A parcel to book with a courier: what the ERP said is ready to ship.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentRequest {
+    /// Our reference for this parcel, stored on the courier's shipment so a
+    /// retry after a crash finds it instead of buying a second label. It is
+    /// the ERP's id of the shipping document (e.g. a Delivery Note).
+    pub reference: String,
+    /// The store order the parcel is for (for people and the store's fulfillment).
+    pub order_ref: String,
+    /// Where it goes; `name` is the recipient.
+    pub to: Address,
+    pub email: Option<String>,
+    /// The parcel's weight in grams.
+    pub weight_grams: u32,
+    /// A carrier service to buy, e.g. `Priority`; the cheapest rate when `None`.
+    pub service: Option<String>,
+}
+
 /// A parcel booked with a courier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
+    /// The courier's id for the shipment.
     pub id: Option<String>,
+    /// `ShipmentRequest::reference`.
     pub order_ref: String,
+    /// The carrier that moves it, e.g. `USPS`, `DHL`.
     pub carrier: String,
     pub service: String,
     pub tracking_number: Option<String>,
     pub label_url: Option<String>,
+    /// A page where the customer can follow the parcel.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
 }
 
 /// Where a parcel is.

@@ -475,6 +475,15 @@ impl Engine {
         Ok(self.inner.journal.conflicts(all, 1000)?.into_iter().map(Conflict::from).collect())
     }
 
+    /// One conflict, open or decided.
+    pub fn conflict(&self, id: i64) -> ApiResult<Conflict> {
+        self.inner
+            .journal
+            .conflict(id)?
+            .map(Conflict::from)
+            .ok_or_else(|| ApiError::new("not_found", format!("no conflict {id}; `ferry conflicts list --all` lists them")))
+    }
+
     /// Decides one conflict: keep the store's value, the ERP's, or a typed
     /// one. The writes that carry it out are queued with the decision (who,
     /// when, why) in one transaction; the next sync makes them.
