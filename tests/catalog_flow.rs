@@ -22,6 +22,11 @@ async fn one_sided_price_changes_flow_both_ways() {
     assert_eq!(r.by_flow["catalog"].written, 2, "{r:?}");
     assert_eq!(s.sim.sim.erpnext.item_price("MUG-01"), Some(d("14.50")), "the store's change reached the ERP");
     assert_eq!(s.sim.sim.shopify.price("MUG-02"), Some(d("3.20")), "the ERP's change reached the store");
+    // Changed again right after our write: the written value is the new
+    // base, so this is a one-sided change, not a conflict.
+    assert!(s.sim.sim.shopify.set_price("MUG-01", "14.90"));
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(s.sim.sim.erpnext.item_price("MUG-01"), Some(d("14.90")));
 
     let again = s.engine.sync_until_idle().await.expect("sync");
     assert_eq!(again.by_flow["catalog"].written, 0, "nothing flows back and forth: {again:?}");
@@ -52,7 +57,7 @@ async fn different_changes_on_both_sides_are_held_until_a_person_decides() {
     assert_eq!(o.totals.open_conflicts, 1);
     let alerts = s.engine.notifications(10).expect("alerts");
     assert!(
-        alerts.iter().any(|a| a.title == "1 price conflict between Demo shop (Shopify) and Demo ERP (ERPNext)"),
+        alerts.iter().any(|a| a.title == "1 catalog conflict between Demo shop (Shopify) and Demo ERP (ERPNext)"),
         "{alerts:?}"
     );
 
@@ -104,4 +109,48 @@ async fn bulk_resolution_by_policy_and_a_typed_value() {
     assert_eq!(s.sim.sim.shopify.price("TOTEBAG-03"), Some(d("5.50")), "a typed value goes to both sides");
     assert_eq!(s.sim.sim.erpnext.item_price("TOTEBAG-03"), Some(d("5.50")));
     assert!(s.engine.conflicts(false).expect("conflicts").is_empty());
+}
+
+fn erp_item(s: &ferry_tests::Scenario, sku: &str, field: &str) -> serde_json::Value {
+    let items = s.sim.sim.erpnext.documents("Item");
+    let item = items.iter().find(|i| i.get("item_code").and_then(|v| v.as_str()) == Some(sku)).expect("item");
+    item.get(field).cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_and_the_active_flag_flow_field_by_field() {
+    let s = scenario(0).await;
+    s.engine.sync_until_idle().await.expect("first sync agrees on every product");
+    let shop = &s.sim.sim.shopify;
+    assert!(shop.edit_product("MUG-01", Some("Blue Mug, 350 ml"), None));
+    assert!(s.sim.sim.erpnext.set_field("Item", "MUG-02", "disabled", serde_json::json!(1)), "discontinued in the ERP");
+    // Two different fields of one product changed on two sides: both flow.
+    assert!(shop.edit_product("TOTEBAG-03", Some("Linen tote bag"), None));
+    assert!(s.sim.sim.erpnext.set_item_price("TOTEBAG-03", "7.00"));
+    let r = s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(r.by_flow["catalog"].written, 4, "{r:?}");
+    assert_eq!(erp_item(&s, "MUG-01", "item_name"), "Blue Mug, 350 ml");
+    assert_eq!(shop.product("MUG-02").map(|p| p.1).as_deref(), Some("DRAFT"), "no longer for sale in the store");
+    assert_eq!(erp_item(&s, "TOTEBAG-03", "item_name"), "Linen tote bag");
+    assert_eq!(shop.price("TOTEBAG-03"), Some(d("7.00")));
+    assert!(s.engine.conflicts(false).expect("conflicts").is_empty());
+
+    // The same title changed differently on both sides: held, then decided with a typed value.
+    shop.edit_product("MUG-01", Some("Mug (blue)"), None);
+    s.sim.sim.erpnext.set_field("Item", "MUG-01", "item_name", serde_json::json!("Blue mug 0.35 l"));
+    shop.set_price("MUG-01", "13.00"); // the price is another field: it still flows
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(s.sim.sim.erpnext.item_price("MUG-01"), Some(d("13.00")));
+    let open = s.engine.conflicts(false).expect("conflicts");
+    assert_eq!(open.len(), 1, "{open:?}");
+    let c = &open[0];
+    assert_eq!((c.field.as_str(), c.base.as_deref()), ("title", Some("Blue Mug, 350 ml")));
+    assert_eq!((c.store_value.as_deref(), c.erp_value.as_deref()), (Some("Mug (blue)"), Some("Blue mug 0.35 l")));
+    assert!(s.engine.resolve_conflict(c.id, &Choice::Value("  ".into()), None, "ada").is_err(), "an empty title");
+    s.engine.resolve_conflict(c.id, &Choice::Value("Blue Mug".into()), Some("house style"), "ada").expect("typed");
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(shop.product("MUG-01").map(|p| p.0).as_deref(), Some("Blue Mug"));
+    assert_eq!(erp_item(&s, "MUG-01", "item_name"), "Blue Mug");
+    let settled = s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(settled.by_flow["catalog"].written, 0, "{settled:?}");
 }

@@ -18,7 +18,10 @@ use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as Days, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use ferry_domain::{ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order, StockLevel, StockReading};
+use ferry_domain::{
+    CatalogField, CatalogItem, ConnectorError, ErpOrderRef, ErpOrderSummary, FieldError, Money, Order, StockLevel,
+    StockReading,
+};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -87,6 +90,12 @@ impl ErpNext {
 
     fn resource_url(&self, doctype: &str) -> String {
         format!("{}/api/resource/{}", self.base, urlencoding::encode(doctype))
+    }
+
+    /// `PUT /api/resource/Item/<code>` with the fields to change.
+    async fn update_item(&self, code: &str, fields: &Value) -> Result<()> {
+        let url = format!("{}/{}", self.resource_url("Item"), urlencoding::encode(code));
+        self.call(Method::PUT, &url, &[], Some(fields)).await.map(|_| ())
     }
 
     /// Sends a request with the token; returns the body of a success, or
@@ -449,25 +458,47 @@ impl Erp for ErpNext {
         }
     }
 
-    async fn prices(&self) -> Result<Vec<(String, Money)>> {
+    async fn catalog(&self) -> Result<Vec<CatalogItem>> {
         let filters = json!([["price_list", "=", self.price_list]]);
         let rows =
             self.list_all("Item Price", filters, json!(["name", "item_code", "price_list_rate", "currency"])).await?;
-        rows.iter()
+        let mut prices = std::collections::HashMap::new();
+        for r in &rows {
+            let code = string_field(r, "item_code", "Item Price")?;
+            let rate = number_text(r.get("price_list_rate")).ok_or_else(|| {
+                ConnectorError::Protocol(format!("ERPNext Item Price of {code}: price_list_rate is not a number"))
+            })?;
+            let currency = r.get("currency").and_then(Value::as_str).unwrap_or_default();
+            let money = Money::parse(&rate, currency)
+                .map_err(|e| ConnectorError::Protocol(format!("ERPNext Item Price of {code}: {e}")))?;
+            prices.insert(code, money);
+        }
+        let items = self.list_all("Item", json!([]), json!(["item_code", "item_name", "disabled"])).await?;
+        items
+            .iter()
             .map(|r| {
-                let code = string_field(r, "item_code", "Item Price")?;
-                let rate = number_text(r.get("price_list_rate")).ok_or_else(|| {
-                    ConnectorError::Protocol(format!("ERPNext Item Price of {code}: price_list_rate is not a number"))
-                })?;
-                let currency = r.get("currency").and_then(Value::as_str).unwrap_or_default();
-                let money = Money::parse(&rate, currency)
-                    .map_err(|e| ConnectorError::Protocol(format!("ERPNext Item Price of {code}: {e}")))?;
-                Ok((code, money))
+                let sku = string_field(r, "item_code", "Item")?;
+                Ok(CatalogItem {
+                    price: prices.remove(&sku),
+                    title: r.get("item_name").and_then(Value::as_str).map(str::to_owned),
+                    active: r
+                        .get("disabled")
+                        .and_then(|v| v.as_i64().or_else(|| v.as_bool().map(i64::from)))
+                        .map(|d| d == 0),
+                    sku,
+                })
             })
             .collect()
     }
 
-    async fn set_price(&self, sku: &str, price: &Money) -> Result<()> {
+    async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()> {
+        let price = match field {
+            CatalogField::Price(price) => price,
+            CatalogField::Title(title) => return self.update_item(sku, &json!({ "item_name": title })).await,
+            CatalogField::Active(active) => {
+                return self.update_item(sku, &json!({ "disabled": i64::from(!*active) })).await;
+            }
+        };
         let filters = json!([["price_list", "=", self.price_list], ["item_code", "=", sku]]);
         let existing = self.list("Item Price", filters, json!(["name"]), 1).await?;
         match existing.first() {

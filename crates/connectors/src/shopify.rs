@@ -14,7 +14,10 @@ use crate::traits::{Page, Store};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use ferry_domain::{Address, Charge, ConnectorError, Customer, FieldError, Money, Order, OrderLine, OrderStatus};
+use ferry_domain::{
+    Address, CatalogField, CatalogItem, Charge, ConnectorError, Customer, FieldError, Money, Order, OrderLine,
+    OrderStatus,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::str::FromStr;
@@ -28,7 +31,7 @@ const SYSTEM: &str = "Shopify";
 
 pub const VARIANTS_QUERY: &str = r#"query Variants($first: Int!, $after: String) {
   productVariants(first: $first, after: $after) {
-    edges { cursor node { id sku price product { id } inventoryItem { id } } }
+    edges { cursor node { id sku price product { id title status hasOnlyDefaultVariant } inventoryItem { id } } }
     pageInfo { hasNextPage endCursor }
   }
 }"#;
@@ -43,6 +46,14 @@ pub const SET_QUANTITIES: &str = r#"mutation SetAvailable($input: InventorySetQu
 pub const UPDATE_VARIANTS: &str = r#"mutation SetPrice($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
   productVariantsBulkUpdate(productId: $productId, variants: $variants) {
     productVariants { id price }
+    userErrors { field message }
+  }
+}"#;
+
+/// `productUpdate(product: ProductUpdateInput!)` (2024-10 and later): title and status.
+pub const UPDATE_PRODUCT: &str = r#"mutation UpdateProduct($product: ProductUpdateInput!) {
+  productUpdate(product: $product) {
+    product { id title status }
     userErrors { field message }
   }
 }"#;
@@ -260,30 +271,58 @@ impl Store for Shopify {
         Ok(Page { items: orders, next })
     }
 
-    async fn prices(&self) -> Result<Vec<(String, Money)>> {
+    async fn catalog(&self) -> Result<Vec<CatalogItem>> {
         let mut out = Vec::new();
         for v in self.load_variants().await? {
-            let (Some(sku), Some(price)) = (v.sku.filter(|s| !s.is_empty()), v.price) else { continue };
-            let money = Money::parse(&price, &self.currency)
-                .map_err(|e| ConnectorError::Protocol(format!("Shopify variant {sku}: price {price:?}: {e}")))?;
-            out.push((sku, money));
+            let Some(sku) = v.sku.filter(|s| !s.is_empty()) else { continue };
+            let price = match v.price {
+                Some(p) => Some(
+                    Money::parse(&p, &self.currency)
+                        .map_err(|e| ConnectorError::Protocol(format!("Shopify variant {sku}: price {p:?}: {e}")))?,
+                ),
+                None => None,
+            };
+            // Title and status belong to the product: they are this SKU's
+            // only when the product has no other variants.
+            let own = v.product.filter(|p| p.has_only_default_variant);
+            out.push(CatalogItem {
+                sku,
+                title: own.as_ref().and_then(|p| p.title.clone()),
+                price,
+                active: own.as_ref().and_then(|p| p.status.as_deref()).map(|s| s == "ACTIVE"),
+            });
         }
         Ok(out)
     }
 
-    async fn set_price(&self, sku: &str, price: &Money) -> Result<()> {
+    async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()> {
         let Some(ids) = self.variant(sku).await? else {
             return Err(ConnectorError::Rejected {
                 message: format!("SKU {sku} is not on any product variant in Shopify"),
                 fields: vec![FieldError { field: "sku".into(), message: "unknown".into() }],
             });
         };
-        let variables = serde_json::json!({
-            "productId": ids.product,
-            "variants": [{ "id": ids.variant, "price": price.amount.to_string() }],
-        });
-        let data: UpdateVariantsData = self.post(UPDATE_VARIANTS, variables, 10.0).await?.into_data()?;
-        user_errors(sku, "price", data.product_variants_bulk_update.user_errors)
+        match field {
+            CatalogField::Price(price) => {
+                let variables = serde_json::json!({
+                    "productId": ids.product,
+                    "variants": [{ "id": ids.variant, "price": price.amount.to_string() }],
+                });
+                let data: UpdateVariantsData = self.post(UPDATE_VARIANTS, variables, 10.0).await?.into_data()?;
+                user_errors(sku, "price", data.product_variants_bulk_update.user_errors)
+            }
+            CatalogField::Title(title) => {
+                let product = serde_json::json!({ "product": { "id": ids.product, "title": title } });
+                let data: UpdateProductData = self.post(UPDATE_PRODUCT, product, 10.0).await?.into_data()?;
+                user_errors(sku, "title", data.product_update.user_errors)
+            }
+            CatalogField::Active(active) => {
+                let status = if *active { "ACTIVE" } else { "DRAFT" };
+                let product = serde_json::json!({ "product": { "id": ids.product, "status": status } });
+                let data: UpdateProductData = self.post(UPDATE_PRODUCT, product, 10.0).await?.into_data()?;
+                user_errors(sku, "status", data.product_update.user_errors)
+            }
+        }
     }
 
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()> {
@@ -335,8 +374,25 @@ pub struct VariantNode {
     pub id: String,
     pub sku: Option<String>,
     pub price: Option<String>,
-    pub product: Option<IdOnly>,
+    pub product: Option<ProductNode>,
     pub inventory_item: IdOnly,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductNode {
+    pub id: String,
+    pub title: Option<String>,
+    /// ACTIVE, DRAFT or ARCHIVED.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub has_only_default_variant: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProductData {
+    pub product_update: SetQuantitiesPayload,
 }
 
 #[derive(Debug, Deserialize)]

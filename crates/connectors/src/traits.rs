@@ -3,7 +3,10 @@
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use ferry_domain::{ErpOrderRef, ErpOrderSummary, Money, Order, Shipment, ShipmentRequest, StockReading, TrackingEvent};
+use ferry_domain::{
+    CatalogField, CatalogItem, ErpOrderRef, ErpOrderSummary, Order, Shipment, ShipmentRequest, StockReading,
+    TrackingEvent,
+};
 
 /// One page of results and the token for the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,11 +26,11 @@ pub trait Store: Send + Sync {
     /// store's location id). Setting (not adjusting) makes a retry harmless.
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()>;
 
-    /// Every SKU's selling price.
-    async fn prices(&self) -> Result<Vec<(String, Money)>>;
+    /// Every SKU's title, selling price and active flag.
+    async fn catalog(&self) -> Result<Vec<CatalogItem>>;
 
-    /// Sets the selling price of `sku`.
-    async fn set_price(&self, sku: &str, price: &Money) -> Result<()>;
+    /// Sets one catalog field of `sku`.
+    async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()>;
 }
 
 /// An ERP or accounting system: where orders go.
@@ -49,11 +52,11 @@ pub trait Erp: Send + Sync {
     /// change first; `after` is the previous page's `next`.
     async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>>;
 
-    /// Every item's selling price.
-    async fn prices(&self) -> Result<Vec<(String, Money)>>;
+    /// Every item's title, selling price and active flag.
+    async fn catalog(&self) -> Result<Vec<CatalogItem>>;
 
-    /// Sets the selling price of item `sku`.
-    async fn set_price(&self, sku: &str, price: &Money) -> Result<()>;
+    /// Sets one catalog field of item `sku`.
+    async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()>;
 
     /// Every order document dated `from` to `to` (inclusive, the ERP's own
     /// dates), for reconciliation.

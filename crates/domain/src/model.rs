@@ -186,6 +186,26 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One SKU's catalog fields as one system has them. `None` means the system
+/// has no such value for this SKU, or Ferry does not sync it there (e.g. the
+/// title of one variant of a Shopify product that has several).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    pub sku: String,
+    pub title: Option<String>,
+    pub price: Option<Money>,
+    /// For sale (Shopify status ACTIVE, ERPNext item not disabled).
+    pub active: Option<bool>,
+}
+
+/// One catalog field of a SKU to set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogField {
+    Title(String),
+    Price(Money),
+    Active(bool),
+}
+
 /// How many of a SKU can be sold from one location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLevel {

@@ -477,11 +477,9 @@ impl Engine {
 
     /// One conflict, open or decided.
     pub fn conflict(&self, id: i64) -> ApiResult<Conflict> {
-        self.inner
-            .journal
-            .conflict(id)?
-            .map(Conflict::from)
-            .ok_or_else(|| ApiError::new("not_found", format!("no conflict {id}; `ferry conflicts list --all` lists them")))
+        self.inner.journal.conflict(id)?.map(Conflict::from).ok_or_else(|| {
+            ApiError::new("not_found", format!("no conflict {id}; `ferry conflicts list --all` lists them"))
+        })
     }
 
     /// Decides one conflict: keep the store's value, the ERP's, or a typed
@@ -497,24 +495,12 @@ impl Engine {
                 format!("conflict {id} was already decided by {}", c.resolved_by.unwrap_or_default()),
             ));
         }
-        let currency = c
-            .store_value
-            .as_deref()
-            .or(c.erp_value.as_deref())
-            .and_then(|v| v.split_once(' '))
-            .map(|(_, cur)| cur.to_owned());
         let (resolution, words) = match choice {
             Choice::KeepStore => (ferry_domain::Resolution::KeepStore, "kept the store's value".to_owned()),
             Choice::KeepErp => (ferry_domain::Resolution::KeepErp, "kept the ERP's value".to_owned()),
             Choice::Value(v) => {
-                let amount: rust_decimal::Decimal = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| ApiError::new("settings", format!("{v:?} is not a price like 12.50")))?;
-                if amount.is_sign_negative() {
-                    return Err(ApiError::new("settings", "a price cannot be negative"));
-                }
-                let text = format!("{} {}", amount.normalize(), currency.clone().unwrap_or_default());
+                let like = c.store_value.as_deref().or(c.erp_value.as_deref());
+                let text = crate::flows::typed_value(&c.entity, &c.field, v, like)?;
                 (ferry_domain::Resolution::Custom(Some(text.clone())), format!("set {text}"))
             }
         };
@@ -529,8 +515,17 @@ impl Engine {
         let writes: Vec<_> = [(to_store, &c.source_id), (to_erp, &c.target_id)]
             .into_iter()
             .filter_map(|(value, target)| {
-                let v = value.flatten()?;
-                crate::flows::catalog::price_write(&c.source_id, &c.target_id, target, &c.entity_key, &v, &tag)
+                let v = value?.unwrap_or_default();
+                let w = crate::flows::fields::field_write(
+                    &c.entity,
+                    (&c.source_id, &c.target_id),
+                    target,
+                    &c.entity_key,
+                    &c.field,
+                    &v,
+                    &tag,
+                );
+                Some(w)
             })
             .collect();
         self.inner.journal.resolve_conflict(id, &words, who, reason, &writes, self.inner.now())?;

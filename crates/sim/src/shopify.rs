@@ -9,7 +9,10 @@
 //! `extensions.cost` with a leaky bucket (2000 points, 100 restored per
 //! second, the Standard plan) and `THROTTLED` errors when it is empty; a 401
 //! with `{"errors": "[API] Invalid API key ..."}` for a bad token. Only the
-//! `orders` query is implemented; its variables carry the arguments.
+//! `orders` and `productVariants` queries and the `productUpdate`
+//! (ProductUpdateInput, 2024-10+), `productVariantsBulkUpdate` and
+//! `inventorySetQuantities` mutations are implemented; variables carry the
+//! arguments.
 
 // Handlers return ready-made GraphQL error responses as their `Err`.
 #![allow(clippy::result_large_err)]
@@ -49,9 +52,12 @@ pub const LOCATION_ID: &str = "gid://shopify/Location/1";
 
 struct StoreVariant {
     sku: String,
+    /// The product's title (each seeded product has one variant).
     title: String,
     item_id: u64,
     price: Decimal,
+    /// The product's status: ACTIVE, DRAFT or ARCHIVED.
+    status: &'static str,
 }
 
 impl StoreVariant {
@@ -146,6 +152,7 @@ impl ShopifySim {
                 title: p.title.clone(),
                 item_id: 44_000_000 + i as u64,
                 price: p.price,
+                status: "ACTIVE",
             })
             .collect();
         Self {
@@ -233,6 +240,25 @@ impl ShopifySim {
             return false;
         };
         v.price = p;
+        true
+    }
+
+    /// The product title and status (`ACTIVE`, `DRAFT`, `ARCHIVED`) of `sku`.
+    pub fn product(&self, sku: &str) -> Option<(String, String)> {
+        let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        inventory.variants.iter().find(|v| v.sku == sku).map(|v| (v.title.clone(), v.status.to_owned()))
+    }
+
+    /// A person renames a product, or changes its status, in the Shopify admin.
+    pub fn edit_product(&self, sku: &str, title: Option<&str>, status: Option<&'static str>) -> bool {
+        let mut inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(v) = inventory.variants.iter_mut().find(|v| v.sku == sku) else { return false };
+        if let Some(t) = title {
+            v.title = t.to_owned();
+        }
+        if let Some(s) = status {
+            v.status = s;
+        }
         true
     }
 
@@ -369,7 +395,9 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     };
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
-    let result = if query.contains("productVariantsBulkUpdate") {
+    let result = if query.contains("productUpdate(") {
+        update_product(shop, &vars)
+    } else if query.contains("productVariantsBulkUpdate") {
         update_variants(shop, &vars)
     } else if query.contains("inventorySetQuantities") {
         set_quantities(shop, &vars)
@@ -471,8 +499,8 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         .take(first)
         .map(|(i, v)| {
             json!({ "cursor": (i + 1).to_string(), "node": {
-                "id": v.variant_gid(), "sku": v.sku, "title": v.title, "price": v.price.to_string(),
-                "product": { "id": v.product_gid() },
+                "id": v.variant_gid(), "sku": v.sku, "title": "Default Title", "price": v.price.to_string(),
+                "product": { "id": v.product_gid(), "title": v.title, "status": v.status, "hasOnlyDefaultVariant": true },
                 "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
             }})
         })
@@ -482,6 +510,39 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         "data": { "productVariants": { "edges": page, "pageInfo": { "hasNextPage": end < inventory.variants.len(), "endCursor": end.to_string() } } },
         "extensions": extensions
     }))
+}
+
+/// `productUpdate(product: {id, title?, status?})` (ProductUpdateInput, 2024-10 and later).
+fn update_product(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
+    let extensions = charge(shop, 10.0, 10.0)?;
+    let input = vars.get("product").cloned().unwrap_or_default();
+    let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
+    let mut inventory = shop.inventory.lock().unwrap_or_else(|e| e.into_inner());
+    let mut user_errors = Vec::new();
+    let Some(v) = inventory.variants.iter_mut().find(|v| v.product_gid() == id) else {
+        let errors = [json!({ "field": ["id"], "message": "Product does not exist" })];
+        return Ok(
+            json!({ "data": { "productUpdate": { "product": null, "userErrors": errors } }, "extensions": extensions }),
+        );
+    };
+    if let Some(title) = input.get("title") {
+        match title.as_str().map(str::trim) {
+            Some(t) if !t.is_empty() && t.len() <= 255 => v.title = t.to_owned(),
+            _ => user_errors.push(json!({ "field": ["title"], "message": "Title can't be blank" })),
+        }
+    }
+    if let Some(status) = input.get("status") {
+        match status.as_str() {
+            Some("ACTIVE") => v.status = "ACTIVE",
+            Some("DRAFT") => v.status = "DRAFT",
+            Some("ARCHIVED") => v.status = "ARCHIVED",
+            _ => user_errors.push(json!({ "field": ["status"], "message": "Status is not included in the list" })),
+        }
+    }
+    let product = json!({ "id": id, "title": v.title, "status": v.status });
+    Ok(
+        json!({ "data": { "productUpdate": { "product": product, "userErrors": user_errors } }, "extensions": extensions }),
+    )
 }
 
 /// `productVariantsBulkUpdate(productId, variants: [{id, price}])`.

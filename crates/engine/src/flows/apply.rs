@@ -37,7 +37,14 @@ pub(crate) fn label(row: &OutboxRow) -> String {
     match row.entity.as_str() {
         "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
         "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
-        "catalog" => format!("Price of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
+        "catalog" | "customer" => {
+            let (key, f, _) = field_payload(row);
+            let mut what = f.to_owned();
+            if let Some(first) = what.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{what} of {key}")
+        }
         other => format!("{other} {}", row.entity_key),
     }
 }
@@ -48,9 +55,16 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
     match entity {
         "order" => ("order", "orders", "posted to"),
         "stock" => ("stock level", "stock levels", "written to"),
-        "catalog" => ("price", "prices", "written to"),
+        "catalog" => ("product change", "product changes", "written to"),
+        "customer" => ("customer change", "customer changes", "written to"),
         _ => ("record", "records", "written to"),
     }
+}
+
+/// A field write's (record key, field, value), as queued by `fields::field_write`.
+fn field_payload(row: &OutboxRow) -> (&str, &str, &str) {
+    let get = |k: &str| row.payload.get(k).and_then(|v| v.as_str());
+    (get("key").unwrap_or(&row.entity_key), get("field").unwrap_or_default(), get("value").unwrap_or_default())
 }
 
 fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
@@ -107,19 +121,17 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 remote: format!("{}@{}", set.sku, set.location),
             })
         }
-        (target, "catalog", "set-price") => {
-            let amount = row.payload.get("amount").and_then(|v| v.as_str()).unwrap_or_default();
-            let currency = row.payload.get("currency").and_then(|v| v.as_str()).unwrap_or_default();
-            let sku = row.payload.get("sku").and_then(|v| v.as_str()).unwrap_or(&row.entity_key);
-            let price = ferry_domain::Money::parse(amount, currency).map_err(|e| ConnectorError::Rejected {
-                message: format!("the queued price of {sku} is not a price ({e})"),
+        (target, "catalog", "set") => {
+            let (key, field, value) = field_payload(row);
+            let set = super::catalog::field_value(field, value).map_err(|message| ConnectorError::Rejected {
+                message: format!("the queued {field} of {key} cannot be written: {message}"),
                 fields: vec![],
             })?;
             match target {
-                Target::Store(store) => store.set_price(sku, &price).await?,
-                Target::Erp(erp) => erp.set_price(sku, &price).await?,
+                Target::Store(store) => store.set_catalog_field(key, &set).await?,
+                Target::Erp(erp) => erp.set_catalog_field(key, &set).await?,
             }
-            Ok(Applied { message: format!("{label} set to {price} in {target_name}"), remote: sku.to_owned() })
+            Ok(Applied { message: format!("{label} set to {value} in {target_name}"), remote: key.to_owned() })
         }
         (_, entity, op) => Err(ConnectorError::Rejected {
             message: format!(

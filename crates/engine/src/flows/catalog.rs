@@ -1,20 +1,20 @@
-//! The catalog flow, both ways between a store and an ERP: each SKU's
-//! selling price. A three-way merge against the value both sides last
-//! agreed on (the link's snapshot) decides: a price changed on one side is
-//! written to the other; changed on both to the same value is fine; changed
-//! on both to different values opens a conflict and that price is held —
-//! never overwritten silently — until a person decides. A price with a
-//! write still on its way is held too, so a merge never races its own write.
+//! The catalog flow, both ways between a store and an ERP: each SKU's title,
+//! selling price and active flag, merged field by field (see `fields`): a
+//! field changed on one side is written to the other; changed on both
+//! sides differently it is held as a conflict until a person decides.
 
+use super::fields::{Decisions, FieldSync};
 use super::orders::read_with_retry;
 use super::{erp_for, store_for, RunMode};
-use crate::api::{ApiResult, FlowCounts, Inner};
-use ferry_domain::{merge, AlertKind, ConnectorError, Money, Record};
-use ferry_journal::{ConnectionRow, Level, NewConflict, NewEvent, NewWrite, OutboxState, RunOutcome};
+use crate::api::{ApiError, ApiResult, FlowCounts, Inner};
+use ferry_domain::{AlertKind, CatalogField, CatalogItem, ConnectorError, Money, Record};
+use ferry_journal::{ConnectionRow, RunOutcome};
 use std::collections::HashMap;
 
 pub const ENTITY: &str = "catalog";
+pub const TITLE: &str = "title";
 pub const PRICE: &str = "price";
+pub const ACTIVE: &str = "active";
 
 pub(crate) async fn run(
     inner: &Inner,
@@ -43,26 +43,63 @@ pub(crate) fn price_text(m: &Money) -> String {
     format!("{} {}", m.amount.normalize(), m.currency)
 }
 
-/// The write that sets `sku`'s price to `text` (as made by `price_text`) on `target`.
-pub(crate) fn price_write(
-    store_id: &str,
-    erp_id: &str,
-    target_id: &str,
-    sku: &str,
-    text: &str,
-    tag: &str,
-) -> Option<NewWrite> {
-    let (amount, currency) = text.split_once(' ')?;
-    Some(NewWrite {
-        idempotency_key: format!("catalog:{store_id}<->{erp_id}:{sku}->{target_id}:price={text}:{tag}"),
-        source_id: if target_id == store_id { erp_id.to_owned() } else { store_id.to_owned() },
-        target_id: target_id.to_owned(),
-        entity: ENTITY.into(),
-        entity_key: sku.to_owned(),
-        op: "set-price".into(),
-        payload: serde_json::json!({ "sku": sku, "amount": amount, "currency": currency }),
-        supersedes: true,
-    })
+/// A SKU's fields as compared and shown: only those the system has.
+fn record(item: &CatalogItem) -> Record {
+    let mut r = Record::new();
+    if let Some(t) = &item.title {
+        r.insert(TITLE.into(), Some(t.trim().to_owned()));
+    }
+    if let Some(p) = &item.price {
+        r.insert(PRICE.into(), Some(price_text(p)));
+    }
+    if let Some(a) = item.active {
+        r.insert(ACTIVE.into(), Some(if a { "yes" } else { "no" }.into()));
+    }
+    r
+}
+
+/// The field to set from a compared value (as made by `record`).
+pub(crate) fn field_value(field: &str, value: &str) -> Result<CatalogField, String> {
+    match field {
+        TITLE if !value.trim().is_empty() => Ok(CatalogField::Title(value.trim().to_owned())),
+        TITLE => Err("a title cannot be empty".into()),
+        PRICE => {
+            let (amount, currency) =
+                value.split_once(' ').ok_or_else(|| format!("{value:?} is not a price like 12.50 EUR"))?;
+            Money::parse(amount, currency).map(CatalogField::Price).map_err(|e| format!("{value:?}: {e}"))
+        }
+        ACTIVE => match value {
+            "yes" => Ok(CatalogField::Active(true)),
+            "no" => Ok(CatalogField::Active(false)),
+            other => Err(format!("{other:?} is not yes or no")),
+        },
+        other => Err(format!("{other:?} is not a catalog field")),
+    }
+}
+
+/// A value a person typed for `field`, checked and written the way
+/// `record` writes it; `like` is one side's current value (for the currency).
+pub(crate) fn typed_value(field: &str, typed: &str, like: Option<&str>) -> ApiResult<String> {
+    let typed = typed.trim();
+    let text = match field {
+        PRICE => {
+            let amount: rust_decimal::Decimal =
+                typed.parse().map_err(|_| ApiError::new("settings", format!("{typed:?} is not a price like 12.50")))?;
+            if amount.is_sign_negative() {
+                return Err(ApiError::new("settings", "a price cannot be negative"));
+            }
+            let currency = like.and_then(|v| v.split_once(' ')).map(|(_, c)| c).unwrap_or_default();
+            format!("{} {currency}", amount.normalize())
+        }
+        ACTIVE => match typed.to_ascii_lowercase().as_str() {
+            "yes" | "active" | "true" => "yes".into(),
+            "no" | "inactive" | "false" => "no".into(),
+            _ => return Err(ApiError::new("settings", format!("{typed:?}: say yes (for sale) or no"))),
+        },
+        _ => typed.to_owned(),
+    };
+    field_value(field, &text).map_err(|e| ApiError::new("settings", e))?;
+    Ok(text)
 }
 
 async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &ConnectionRow) -> ApiResult<(u64, u64)> {
@@ -81,132 +118,41 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
         }
     };
     let read = async {
-        let s = read_with_retry(inner, &store_conn.id, || store.prices()).await.map_err(|e| (store_conn, e))?;
-        let e = read_with_retry(inner, &erp_conn.id, || erp.prices()).await.map_err(|e| (erp_conn, e))?;
+        let s = read_with_retry(inner, &store_conn.id, || store.catalog()).await.map_err(|e| (store_conn, e))?;
+        let e = read_with_retry(inner, &erp_conn.id, || erp.catalog()).await.map_err(|e| (erp_conn, e))?;
         Ok::<_, (&ConnectionRow, ConnectorError)>((s, e))
     }
     .await;
-    let (store_prices, erp_prices) = match read {
+    let (store_items, erp_items) = match read {
         Ok(v) => v,
         Err((which, e)) => {
-            super::read_failed(inner, which, run_id, &e, "prices", "prices stay as they are meanwhile.")?;
+            super::read_failed(inner, which, run_id, &e, "the catalog", "products stay as they are meanwhile.")?;
             inner.journal.finish_run(run_id, RunOutcome::Failed, Some(&e.to_string()), inner.now())?;
             inner.changed();
             return Ok((0, 0));
         }
     };
-    let erp_by_sku: HashMap<String, Money> = erp_prices.into_iter().collect();
-    let now = inner.now();
-    let tag = now.timestamp_micros().to_string();
-    let (mut writes, mut events, mut new_conflicts) = (Vec::new(), Vec::new(), 0u32);
-    let fetched = store_prices.len() as u64;
-    for (sku, store_price) in store_prices {
-        let Some(erp_price) = erp_by_sku.get(&sku) else { continue };
-        let s = price_text(&store_price);
-        let e = price_text(erp_price);
-        let base: Record = inner
-            .journal
-            .link_snapshot(ENTITY, &store_conn.id, &sku, &erp_conn.id)?
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
-        // A person has to decide, or our own write is still on its way: hold.
-        let open = inner.journal.open_conflicts_of(&store_conn.id, &erp_conn.id, ENTITY, &sku)?;
-        for c in &open {
-            if s == e {
-                inner.journal.resolve_conflict(c.id, "both sides now agree", "ferry", None, &[], now)?;
-            }
-        }
-        let pending = [&store_conn.id, &erp_conn.id].into_iter().any(|t| {
-            inner
-                .journal
-                .latest_write(ENTITY, &sku, t)
-                .ok()
-                .flatten()
-                .is_some_and(|w| matches!(w.state, OutboxState::Pending | OutboxState::InFlight))
-        });
-        if s == e {
-            if base.get(PRICE).cloned().flatten().as_deref() != Some(s.as_str()) {
-                let agreed = serde_json::json!({ PRICE: s });
-                inner.journal.set_link_snapshot(ENTITY, &store_conn.id, &sku, &erp_conn.id, &agreed, now)?;
-            }
-            continue;
-        }
-        if pending || open.iter().any(|c| c.field == PRICE) {
-            continue;
-        }
-        let rec = |v: &str| -> Record { [(PRICE.to_owned(), Some(v.to_owned()))].into() };
-        // Never agreed before and different: no base, so both count as
-        // changed and it becomes a conflict: nobody can tell which is right.
-        let m = merge(&base, &rec(&s), &rec(&e));
-        for (field, value) in m.to_erp.iter().chain(m.to_store.iter()).filter(|(f, _)| f.as_str() == PRICE) {
-            let to_store = m.to_store.contains_key(field);
-            let (target, name, from) = if to_store {
-                (&store_conn.id, &store_conn.name, &erp_conn.name)
-            } else {
-                (&erp_conn.id, &erp_conn.name, &store_conn.name)
-            };
-            if let Some(w) =
-                value.as_deref().and_then(|v| price_write(&store_conn.id, &erp_conn.id, target, &sku, v, &tag))
-            {
-                let last = inner.journal.latest_write(ENTITY, &sku, target)?;
-                if last.is_some_and(|l| l.payload == w.payload) {
-                    continue; // already written (or parked with this value)
-                }
-                events.push(
-                    NewEvent::new(
-                        Level::Info,
-                        ENTITY,
-                        &sku,
-                        format!(
-                            "Price of {sku} changed in {from} to {}; writing it to {name}",
-                            value.as_deref().unwrap_or("")
-                        ),
-                    )
-                    .on(target),
-                );
-                writes.push(w);
-            }
-        }
-        for c in m.conflicts {
-            let opened = inner.journal.open_conflict(
-                &NewConflict {
-                    source_id: store_conn.id.clone(),
-                    target_id: erp_conn.id.clone(),
-                    entity: ENTITY.into(),
-                    entity_key: sku.clone(),
-                    field: c.field.clone(),
-                    base: c.base.clone(),
-                    store_value: c.store.clone(),
-                    erp_value: c.erp.clone(),
-                },
-                now,
-            )?;
-            if opened.is_some() {
-                new_conflicts += 1;
-                events.push(NewEvent::new(
-                    Level::Warn,
-                    ENTITY,
-                    &sku,
-                    format!(
-                        "Price of {sku} differs: {} says {}, {} says {}{}; held until someone decides",
-                        store_conn.name,
-                        c.store.as_deref().unwrap_or("nothing"),
-                        erp_conn.name,
-                        c.erp.as_deref().unwrap_or("nothing"),
-                        c.base.as_deref().map(|b| format!(" (both were {b})")).unwrap_or_default()
-                    ),
-                ));
-            }
-        }
+    let erp_by_sku: HashMap<String, CatalogItem> = erp_items.into_iter().map(|i| (i.sku.clone(), i)).collect();
+    let sync = FieldSync { inner, store: store_conn, erp: erp_conn, entity: ENTITY, now: inner.now() };
+    let mut out = Decisions::default();
+    let fetched = store_items.len() as u64;
+    for item in &store_items {
+        let Some(erp_item) = erp_by_sku.get(&item.sku) else { continue };
+        let label = match item.title.as_deref().or(erp_item.title.as_deref()) {
+            Some(t) => format!("{t} ({})", item.sku),
+            None => item.sku.clone(),
+        };
+        sync.record(&item.sku, &label, &record(item), &record(erp_item), &mut out)?;
     }
-    let queued = inner.journal.queue_writes(&writes, now)?;
-    for e in &events {
+    let now = inner.now();
+    let queued = inner.journal.queue_writes(&out.writes, now)?;
+    for e in &out.events {
         inner.journal.log_event(Some(run_id), e, now)?;
     }
-    if new_conflicts > 0 {
-        let title = match new_conflicts {
-            1 => format!("1 price conflict between {} and {}", store_conn.name, erp_conn.name),
-            n => format!("{n} price conflicts between {} and {}", store_conn.name, erp_conn.name),
+    if out.new_conflicts > 0 {
+        let title = match out.new_conflicts {
+            1 => format!("1 catalog conflict between {} and {}", store_conn.name, erp_conn.name),
+            n => format!("{n} catalog conflicts between {} and {}", store_conn.name, erp_conn.name),
         };
         crate::alerts::raise(
             inner,
@@ -214,7 +160,8 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
             Some(&erp_conn.id),
             &format!("conflicts run {run_id}"),
             title,
-            "Both sides changed the same price differently. Open Conflicts to keep one or type the right one.".into(),
+            "Both sides changed the same product field differently. Open Conflicts to keep one or type the right one."
+                .into(),
         )?;
     }
     inner.journal.finish_run(run_id, RunOutcome::Ok, None, inner.now())?;

@@ -3,6 +3,7 @@
 
 mod apply;
 pub(crate) mod catalog;
+pub(crate) mod fields;
 mod orders;
 mod outbox;
 mod preview;
@@ -96,6 +97,15 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
         "stock" => stock::run(inner, &source, &target, flow, mode).await,
         "catalog" => catalog::run(inner, &source, &target, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
+    }
+}
+
+/// A value a person typed to decide a conflict on `field` of `entity`,
+/// checked and written the way the flow compares it.
+pub(crate) fn typed_value(entity: &str, field: &str, typed: &str, like: Option<&str>) -> ApiResult<String> {
+    match entity {
+        catalog::ENTITY => catalog::typed_value(field, typed, like),
+        other => Err(ApiError::new("settings", format!("conflicts of {other} cannot take a typed value"))),
     }
 }
 

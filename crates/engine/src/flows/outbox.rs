@@ -180,6 +180,7 @@ async fn write_one(
         Ok(applied) => {
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
             inner.journal.finish_write(&row, &applied.remote, &event, Some(run_id), inner.now())?;
+            super::fields::written(inner, &row, target_conn)?;
             inner.live.update(&target_conn.id, |l| l.retry_at = None);
             Ok(Next::Written)
         }
