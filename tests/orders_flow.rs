@@ -117,11 +117,12 @@ async fn a_poison_order_is_dead_lettered_and_the_rest_flow() {
 async fn rescan_reads_again_but_posts_nothing_twice() {
     let s = scenario(60).await;
     s.engine.sync_until_idle().await.expect("first sync");
+    s.engine.sync_until_idle().await.expect("second sync: the customers the first one made in the ERP are read");
     assert!(s.engine.rescan(0).is_err(), "zero hours is refused with a reason");
     assert_eq!(
         s.engine.rescan(48).expect("rescan"),
-        2,
-        "the store's order cursor and the ERP's stock cursor move back"
+        4,
+        "the store's order and customer cursors, the ERP's stock and customer cursors move back"
     );
     let r = s.engine.sync_until_idle().await.expect("sync after rescan");
     assert_eq!(r.orders().fetched, 60, "the span is read again");
@@ -164,8 +165,8 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
     let mut events = s.engine.subscribe();
     assert_eq!(
         s.engine.sync_now(None).expect("sync now"),
-        3,
-        "three jobs: orders shop → ERP, catalog both ways, stock ERP → shop"
+        4,
+        "four jobs: orders shop → ERP, catalog and customers both ways, stock ERP → shop"
     );
     for _ in 0..5 {
         s.engine.sync_now(Some(DEMO_ERP_ID)).expect("more presses while it runs");

@@ -11,6 +11,8 @@
 //! (`shopify_order_id` by default, as ERPNext's own Shopify integration
 //! does), which is how we look an order up before ever creating it.
 
+mod customers;
+
 use crate::http;
 use crate::settings::{validate_base_url, SettingsError};
 use crate::traits::{Erp, Page};
@@ -286,6 +288,29 @@ impl ErpNext {
 }
 
 #[async_trait]
+impl crate::Customers for ErpNext {
+    async fn customers_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        after: Option<&str>,
+    ) -> Result<Page<ferry_domain::CustomerReading>> {
+        self.read_customers(since, after).await
+    }
+
+    async fn customer(&self, id: &str) -> Result<Option<ferry_domain::CustomerReading>> {
+        self.read_customer(id).await
+    }
+
+    async fn find_customer(&self, email: &str) -> Result<Option<ferry_domain::CustomerReading>> {
+        self.customer_by_email(email).await
+    }
+
+    async fn update_customer(&self, id: &str, changes: &[(ferry_domain::CustomerField, Option<String>)]) -> Result<()> {
+        self.write_customer(id, changes).await
+    }
+}
+
+#[async_trait]
 impl Erp for ErpNext {
     async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>> {
         let rows = self
@@ -553,29 +578,31 @@ fn string_field(v: &Value, field: &str, doctype: &str) -> Result<String> {
 /// ERPNext names countries in words (its Country doctype); stores send
 /// ISO codes. Unknown codes are left out rather than guessed.
 fn country_name(code: &str) -> Option<&'static str> {
-    const NAMES: &[(&str, &str)] = &[
-        ("AT", "Austria"),
-        ("BE", "Belgium"),
-        ("CH", "Switzerland"),
-        ("CZ", "Czech Republic"),
-        ("DE", "Germany"),
-        ("DK", "Denmark"),
-        ("ES", "Spain"),
-        ("FI", "Finland"),
-        ("FR", "France"),
-        ("GB", "United Kingdom"),
-        ("IE", "Ireland"),
-        ("IT", "Italy"),
-        ("LU", "Luxembourg"),
-        ("NL", "Netherlands"),
-        ("NO", "Norway"),
-        ("PL", "Poland"),
-        ("PT", "Portugal"),
-        ("SE", "Sweden"),
-        ("US", "United States"),
-    ];
-    NAMES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, n)| *n)
+    COUNTRIES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, n)| *n)
 }
+
+/// ISO code → ERPNext country name.
+const COUNTRIES: &[(&str, &str)] = &[
+    ("AT", "Austria"),
+    ("BE", "Belgium"),
+    ("CH", "Switzerland"),
+    ("CZ", "Czech Republic"),
+    ("DE", "Germany"),
+    ("DK", "Denmark"),
+    ("ES", "Spain"),
+    ("FI", "Finland"),
+    ("FR", "France"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("IT", "Italy"),
+    ("LU", "Luxembourg"),
+    ("NL", "Netherlands"),
+    ("NO", "Norway"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("SE", "Sweden"),
+    ("US", "United States"),
+];
 
 /// Parses `2026-11-26 14:05:01.123456` in `tz`. A time that a DST change
 /// skipped is moved forward past the gap; one that happened twice takes the

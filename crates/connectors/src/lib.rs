@@ -2,6 +2,7 @@
 //! traits `Store`, `Erp` and `Courier`. Every method returns the typed
 //! `ConnectorError`, which alone decides what the engine does next.
 
+pub mod easypost;
 pub mod erpnext;
 pub mod http;
 pub mod pacing;
@@ -10,14 +11,14 @@ pub mod shopify;
 mod traits;
 
 pub use settings::{validate_base_url, SettingsError};
-pub use traits::{Courier, Erp, Page, Store};
+pub use traits::{Courier, Customers, Erp, Page, Store};
 
 use ferry_domain::ConnectorError;
 
 pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 
 /// The kinds this build can connect to.
-pub const KINDS: &[(&str, &str)] = &[("shopify", "store"), ("erpnext", "erp")];
+pub const KINDS: &[(&str, &str)] = &[("shopify", "store"), ("erpnext", "erp"), ("easypost", "courier")];
 
 /// Builds the store connector for `kind`.
 pub fn store(
@@ -42,5 +43,18 @@ pub fn erp(
     match kind {
         "erpnext" => Ok(Box::new(erpnext::ErpNext::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "ERP" }),
+    }
+}
+
+/// Builds the courier connector for `kind`.
+pub fn courier(
+    kind: &str,
+    base_url: &str,
+    settings: &serde_json::Value,
+    secret: &str,
+) -> Result<Box<dyn Courier>, SettingsError> {
+    match kind {
+        "easypost" => Ok(Box::new(easypost::EasyPost::new(base_url, settings, secret)?)),
+        other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "courier" }),
     }
 }

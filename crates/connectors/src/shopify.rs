@@ -7,6 +7,8 @@
 //! `THROTTLED` error code when the bucket is empty). Auth is the
 //! `X-Shopify-Access-Token` header of a custom app.
 
+mod customers;
+
 use crate::http;
 use crate::pacing::CostBucket;
 use crate::settings::{validate_base_url, SettingsError};
@@ -250,6 +252,29 @@ fn error_text(body: &[u8]) -> String {
         _ => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
     };
     text.chars().take(300).collect()
+}
+
+#[async_trait]
+impl crate::Customers for Shopify {
+    async fn customers_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        after: Option<&str>,
+    ) -> Result<Page<ferry_domain::CustomerReading>> {
+        self.read_customers(since, after).await
+    }
+
+    async fn customer(&self, id: &str) -> Result<Option<ferry_domain::CustomerReading>> {
+        self.read_customer(id).await
+    }
+
+    async fn find_customer(&self, email: &str) -> Result<Option<ferry_domain::CustomerReading>> {
+        self.customer_by_email(email).await
+    }
+
+    async fn update_customer(&self, id: &str, changes: &[(ferry_domain::CustomerField, Option<String>)]) -> Result<()> {
+        self.write_customer(id, changes).await
+    }
 }
 
 #[async_trait]

@@ -4,8 +4,8 @@ use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ferry_domain::{
-    CatalogField, CatalogItem, ErpOrderRef, ErpOrderSummary, Order, Shipment, ShipmentRequest, StockReading,
-    TrackingEvent,
+    CatalogField, CatalogItem, CustomerField, CustomerReading, ErpOrderRef, ErpOrderSummary, Order, Shipment,
+    ShipmentRequest, StockReading, TrackingEvent,
 };
 
 /// One page of results and the token for the next, if any.
@@ -15,9 +15,28 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// Customers, as a store or an ERP keeps them.
+#[async_trait]
+pub trait Customers: Send + Sync {
+    /// Customers changed at or after `since` (all when `None`), oldest
+    /// change first; `after` is the previous page's `next`.
+    async fn customers_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<CustomerReading>>;
+
+    /// One customer by the system's id; `None` when it no longer exists.
+    async fn customer(&self, id: &str) -> Result<Option<CustomerReading>>;
+
+    /// The customer with this email address (compared without case), if any.
+    async fn find_customer(&self, email: &str) -> Result<Option<CustomerReading>>;
+
+    /// Sets fields of customer `id` (`None` empties one). The address fields
+    /// change the customer's default address together (creating it if the
+    /// customer has none).
+    async fn update_customer(&self, id: &str, changes: &[(CustomerField, Option<String>)]) -> Result<()>;
+}
+
 /// An online store: where orders come from.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Customers {
     /// Orders updated at or after `since` (all when `None`), oldest change
     /// first; `after` is the previous page's `next`.
     async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>>;
@@ -35,7 +54,7 @@ pub trait Store: Send + Sync {
 
 /// An ERP or accounting system: where orders go.
 #[async_trait]
-pub trait Erp: Send + Sync {
+pub trait Erp: Customers {
     /// The document made from store order `external_ref`, if one exists.
     /// Called before every create: this is what makes a retry after a crash
     /// safe.

@@ -50,6 +50,101 @@ impl Customer {
     }
 }
 
+/// A customer as read from a store or an ERP, with when it last changed there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerReading {
+    /// The system's id for the customer (always set).
+    pub id: String,
+    pub customer: Customer,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A customer field kept in step both ways. The address is the customer's
+/// default (store) or primary (ERP) address, field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerField {
+    Email,
+    Phone,
+    Line1,
+    Line2,
+    City,
+    Postcode,
+    Country,
+}
+
+impl CustomerField {
+    pub const ALL: [Self; 7] =
+        [Self::Email, Self::Phone, Self::Line1, Self::Line2, Self::City, Self::Postcode, Self::Country];
+
+    /// The name used in the journal, conflicts and the UI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Line1 => "address line 1",
+            Self::Line2 => "address line 2",
+            Self::City => "city",
+            Self::Postcode => "postcode",
+            Self::Country => "country",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The field's value on `c`, as compared: trimmed, emails in lower case,
+    /// phone numbers without spaces or punctuation, countries as ISO codes
+    /// in capitals; empty is `None`.
+    pub fn of(self, c: &Customer) -> Option<String> {
+        let a = c.addresses.first();
+        let raw = match self {
+            Self::Email => c.email.clone(),
+            Self::Phone => c.phone.clone(),
+            Self::Line1 => a.and_then(|a| a.line1.clone()),
+            Self::Line2 => a.and_then(|a| a.line2.clone()),
+            Self::City => a.and_then(|a| a.city.clone()),
+            Self::Postcode => a.and_then(|a| a.postcode.clone()),
+            Self::Country => a.and_then(|a| a.country.clone()),
+        }?;
+        self.normalize(&raw)
+    }
+
+    /// `value` as compared (see `of`), or `None` when empty.
+    pub fn normalize(self, value: &str) -> Option<String> {
+        let v = value.trim();
+        let v = match self {
+            Self::Email => v.to_lowercase(),
+            // Spaces and punctuation do not make another number; text
+            // with hardly any digits is kept as it is (and refused on write).
+            Self::Phone if v.chars().filter(char::is_ascii_digit).count() >= 4 => {
+                v.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+            }
+            Self::Country => v.to_uppercase(),
+            _ => v.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// Whether `value` (normalized) can be written: a plausible email, a
+    /// phone number with digits, a two-letter country code.
+    pub fn check(self, value: &str) -> Result<(), String> {
+        match self {
+            Self::Email if !value.contains('@') || value.contains(' ') => {
+                Err(format!("{value:?} is not an email address"))
+            }
+            Self::Phone if value.chars().filter(char::is_ascii_digit).count() < 4 => {
+                Err(format!("{value:?} is not a phone number"))
+            }
+            Self::Country if value.len() != 2 || !value.chars().all(|c| c.is_ascii_uppercase()) => {
+                Err(format!("{value:?} is not a two-letter country code like DE"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One line of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

@@ -237,11 +237,11 @@ impl Engine {
         let (from, to) = match flow {
             "orders" => (Role::Store, Role::Erp),
             "stock" => (Role::Erp, Role::Store),
-            "catalog" => (Role::Store, Role::Erp),
+            "catalog" | "customers" => (Role::Store, Role::Erp),
             other => {
                 return Err(ApiError::new(
                     "settings",
-                    format!("flow {other:?} is not available yet; available: orders, stock, catalog"),
+                    format!("flow {other:?} is not available yet; available: orders, stock, catalog, customers"),
                 ))
             }
         };
@@ -307,6 +307,7 @@ impl Engine {
         let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);
         self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
         self.enable_flow("catalog", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
+        self.enable_flow("customers", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
         self.enable_flow(
             "stock",
             DEMO_ERP_ID,
@@ -512,20 +513,26 @@ impl Engine {
         };
         let (to_store, to_erp) = conflict.writes(&resolution);
         let tag = format!("resolution {id}");
+        let label = format!("{} {} ({})", c.entity, c.entity_key, c.field);
+        let erp_key = self
+            .inner
+            .journal
+            .link_target_key(&c.entity, &c.source_id, &c.entity_key, &c.target_id)?
+            .unwrap_or_else(|| c.entity_key.clone());
         let writes: Vec<_> = [(to_store, &c.source_id), (to_erp, &c.target_id)]
             .into_iter()
             .filter_map(|(value, target)| {
-                let v = value?.unwrap_or_default();
-                let w = crate::flows::fields::field_write(
+                let fields: ferry_domain::Record = [(c.field.clone(), value?)].into();
+                let pair = (c.source_id.as_str(), c.target_id.as_str());
+                let target_key = if *target == c.target_id { erp_key.as_str() } else { c.entity_key.as_str() };
+                Some(crate::flows::fields::field_write(
                     &c.entity,
-                    (&c.source_id, &c.target_id),
-                    target,
-                    &c.entity_key,
-                    &c.field,
-                    &v,
+                    pair,
+                    (target, target_key),
+                    (&c.entity_key, &label),
+                    &fields,
                     &tag,
-                );
-                Some(w)
+                ))
             })
             .collect();
         self.inner.journal.resolve_conflict(id, &words, who, reason, &writes, self.inner.now())?;

@@ -6,6 +6,7 @@ mod conflicts;
 mod connections;
 mod cursors;
 mod error;
+mod links;
 mod notifications;
 mod outbox;
 mod runs;

@@ -269,21 +269,25 @@ impl Journal {
                 "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
                 params![row.id, remote_key, ts],
             )?;
-            tx.execute(
-                "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
+            // A field write ("set") changes a record both sides already
+            // have: its link and merge base are the engine's to keep.
+            if row.op != "set" {
+                tx.execute(
+                    "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(entity, source_id, source_key, target_id)
                  DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
-                params![
-                    row.entity,
-                    row.source_id,
-                    row.entity_key,
-                    row.target_id,
-                    remote_key,
-                    row.payload.to_string(),
-                    ts
-                ],
-            )?;
+                    params![
+                        row.entity,
+                        row.source_id,
+                        row.entity_key,
+                        row.target_id,
+                        remote_key,
+                        row.payload.to_string(),
+                        ts
+                    ],
+                )?;
+            }
             if let Some(run) = run_id {
                 tx.execute("UPDATE runs SET written = written + 1 WHERE id = ?1", [run])?;
             }

@@ -102,7 +102,7 @@ impl ErpNextSim {
                 })
                 .collect(),
         );
-        for doctype in ["Customer", "Address", "Sales Order"] {
+        for doctype in ["Customer", "Contact", "Address", "Sales Order"] {
             docs.insert(doctype.into(), Vec::new());
         }
         Self {
@@ -207,6 +207,74 @@ impl ErpNextSim {
         };
         doc.insert(field.to_owned(), value);
         doc.insert("modified".into(), json!(modified));
+        true
+    }
+
+    /// The Customer whose (fetched) email is `email`.
+    pub fn customer_by_email(&self, email: &str) -> Option<Map<String, Value>> {
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.get("Customer")?.iter().find(|d| d.get("email_id").and_then(Value::as_str) == Some(email)).cloned()
+    }
+
+    /// A person edits a customer's primary contact in the ERPNext desk:
+    /// the Contact changes (and its `modified`), the Customer's fetched
+    /// `email_id` / `mobile_no` follow on save, its own `modified` does not.
+    pub fn edit_customer_contact(&self, customer: &str, email: Option<&str>, mobile: Option<&str>) -> bool {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(contact) = docs
+            .get("Customer")
+            .and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(customer)))
+            .and_then(|c| c.get("customer_primary_contact").and_then(Value::as_str).map(str::to_owned))
+        else {
+            return false;
+        };
+        let Some(c) = docs
+            .get_mut("Contact")
+            .and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(contact.as_str())))
+        else {
+            return false;
+        };
+        if let Some(e) = email {
+            c.insert("email_ids".into(), json!([{ "email_id": e, "is_primary": 1 }]));
+            c.insert("email_id".into(), json!(e));
+        }
+        if let Some(m) = mobile {
+            c.insert("phone_nos".into(), json!([{ "phone": m, "is_primary_mobile_no": 1 }]));
+            c.insert("mobile_no".into(), json!(m));
+        }
+        c.insert("modified".into(), json!(modified));
+        let mut saved = None;
+        if let Some(cust) = docs
+            .get("Customer")
+            .and_then(|l| l.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(customer)))
+        {
+            let mut cust = cust.clone();
+            refresh_fetched(&docs, &mut cust);
+            saved = Some(cust);
+        }
+        if let (Some(saved), Some(l)) = (saved, docs.get_mut("Customer")) {
+            if let Some(d) = l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(customer)) {
+                *d = saved;
+            }
+        }
+        true
+    }
+
+    /// A person edits a field of the (first) Address linked to `customer`.
+    pub fn edit_customer_address(&self, customer: &str, field: &str, value: &str) -> bool {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let linked = |d: &Map<String, Value>| {
+            d.get("links").and_then(Value::as_array).is_some_and(|l| {
+                l.iter().any(|r| {
+                    r.get("link_doctype") == Some(&json!("Customer")) && r.get("link_name") == Some(&json!(customer))
+                })
+            })
+        };
+        let Some(a) = docs.get_mut("Address").and_then(|l| l.iter_mut().find(|d| linked(d))) else { return false };
+        a.insert(field.into(), json!(value));
+        a.insert("modified".into(), json!(modified));
         true
     }
 
@@ -319,11 +387,25 @@ fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> 
     for f in filters {
         let parts = f.as_array().ok_or_else(|| format!("filter {f} is not a list"))?;
         // [field, op, value] or [doctype, field, op, value]
-        let (field, op, value) = match parts.as_slice() {
-            [field, op, value] | [_, field, op, value] => (field, op, value),
+        let (child, field, op, value) = match parts.as_slice() {
+            [field, op, value] => (None, field, op, value),
+            [doctype, field, op, value] => (doctype.as_str(), field, op, value),
             _ => return Err(format!("filter {f} must be [field, operator, value]")),
         };
         let field = field.as_str().ok_or("filter field must be text")?;
+        if child == Some("Dynamic Link") {
+            // A child-table filter: some row of `links` must match.
+            let rows = doc.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
+            let row_filter = [json!([field, op, value])];
+            let mut any = false;
+            for row in rows.iter().filter_map(Value::as_object) {
+                any |= matches(row, &row_filter)?;
+            }
+            if !any {
+                return Ok(false);
+            }
+            continue;
+        }
         let actual = doc.get(field).cloned().unwrap_or(Value::Null);
         // Frappe compares loosely: the number 1 equals the text "1".
         let equal = actual == *value
@@ -434,12 +516,15 @@ async fn read_one(
     .await
 }
 
-fn exists(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, name: &str) -> bool {
+/// The site's documents by doctype.
+type Docs = HashMap<String, Vec<Map<String, Value>>>;
+
+fn exists(docs: &Docs, doctype: &str, name: &str) -> bool {
     docs.get(doctype).is_some_and(|l| l.iter().any(|d| d.get("name").and_then(Value::as_str) == Some(name)))
 }
 
 /// `base`, or `base-1`, `base-2`, … if taken (Frappe's naming by a field).
-fn free_name(docs: &HashMap<String, Vec<Map<String, Value>>>, doctype: &str, base: &str) -> String {
+fn free_name(docs: &Docs, doctype: &str, base: &str) -> String {
     let mut name = base.to_owned();
     let mut n = 1;
     while exists(docs, doctype, &name) {
@@ -585,24 +670,22 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
                 let base = doc.get("customer_name").and_then(Value::as_str).unwrap_or_default().to_owned();
                 free_name(&docs, "Customer", &base)
             }
+            "Contact" => {
+                if let Err(r) = mandatory(&doc, "Contact", &["first_name"]) {
+                    return r;
+                }
+                if let Err(r) = check_links(&docs, &doc, "Contact") {
+                    return r;
+                }
+                let base = doc.get("first_name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                free_name(&docs, "Contact", &base)
+            }
             "Address" => {
                 if let Err(r) = mandatory(&doc, "Address", &["address_title", "address_line1", "city"]) {
                     return r;
                 }
-                for link in doc.get("links").and_then(Value::as_array).into_iter().flatten() {
-                    let (Some(dt), Some(n)) = (
-                        link.get("link_doctype").and_then(Value::as_str),
-                        link.get("link_name").and_then(Value::as_str),
-                    ) else {
-                        return frappe_error(
-                            StatusCode::EXPECTATION_FAILED,
-                            "ValidationError",
-                            "Address links need link_doctype and link_name",
-                        );
-                    };
-                    if !exists(&docs, dt, n) {
-                        return link_error(dt, n);
-                    }
+                if let Err(r) = check_links(&docs, &doc, "Address") {
+                    return r;
                 }
                 let title = doc.get("address_title").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let kind = doc.get("address_type").and_then(Value::as_str).unwrap_or("Billing").to_owned();
@@ -628,6 +711,9 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
         doc.insert("creation".into(), json!(now));
         doc.insert("modified".into(), json!(now));
         doc.entry("docstatus").or_insert(json!(0));
+        if doctype == "Customer" {
+            primary_contact_for_new_customer(&mut docs, &mut doc, &now);
+        }
         docs.entry(doctype).or_default().push(doc.clone());
         doc
     };
@@ -636,6 +722,68 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
     }
     // A slow answer (see `serve`) comes after the document was saved.
     Json(json!({ "data": created })).into_response()
+}
+
+/// Every `links` row must name an existing document.
+fn check_links(docs: &Docs, doc: &Map<String, Value>, doctype: &str) -> Result<(), Response> {
+    for link in doc.get("links").and_then(Value::as_array).into_iter().flatten() {
+        let (Some(dt), Some(n)) =
+            (link.get("link_doctype").and_then(Value::as_str), link.get("link_name").and_then(Value::as_str))
+        else {
+            return Err(frappe_error(
+                StatusCode::EXPECTATION_FAILED,
+                "ValidationError",
+                &format!("{doctype} links need link_doctype and link_name"),
+            ));
+        };
+        if !exists(docs, dt, n) {
+            return Err(link_error(dt, n));
+        }
+    }
+    Ok(())
+}
+
+/// As ERPNext's Customer does after insert: an email or mobile number given
+/// with a new customer becomes its primary Contact.
+fn primary_contact_for_new_customer(docs: &mut Docs, customer: &mut Map<String, Value>, now: &str) {
+    let text = |k: &str| customer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (email, mobile) = (text("email_id"), text("mobile_no"));
+    if email.is_none() && mobile.is_none() {
+        return;
+    }
+    let first = text("customer_name").unwrap_or_default();
+    let name = free_name(docs, "Contact", &first);
+    let contact = obj(json!({
+        "name": name, "first_name": first, "email_id": email, "mobile_no": mobile,
+        "email_ids": email.iter().map(|e| json!({ "email_id": e, "is_primary": 1 })).collect::<Vec<_>>(),
+        "phone_nos": mobile.iter().map(|p| json!({ "phone": p, "is_primary_mobile_no": 1 })).collect::<Vec<_>>(),
+        "links": [{ "link_doctype": "Customer", "link_name": customer.get("name").cloned().unwrap_or_default() }],
+        "creation": now, "modified": now, "docstatus": 0,
+    }));
+    docs.entry("Contact".into()).or_default().push(contact);
+    customer.insert("customer_primary_contact".into(), json!(name));
+}
+
+/// A Customer's `email_id` and `mobile_no` are fetched from its primary
+/// Contact whenever the Customer is saved.
+fn refresh_fetched(docs: &Docs, customer: &mut Map<String, Value>) {
+    let Some(contact) = customer
+        .get("customer_primary_contact")
+        .and_then(Value::as_str)
+        .and_then(|c| docs.get("Contact")?.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(c)))
+    else {
+        return;
+    };
+    let primary = |table: &str, flag: &str, field: &str| {
+        contact
+            .get(table)
+            .and_then(Value::as_array)
+            .and_then(|rows| rows.iter().find(|r| r.get(flag).and_then(Value::as_i64) == Some(1)))
+            .and_then(|r| r.get(field).cloned())
+            .unwrap_or(Value::Null)
+    };
+    customer.insert("email_id".into(), primary("email_ids", "is_primary", "email_id"));
+    customer.insert("mobile_no".into(), primary("phone_nos", "is_primary_mobile_no", "phone"));
 }
 
 /// `PUT /api/resource/<DocType>/<name>`: the given fields replace the stored ones.
@@ -671,7 +819,17 @@ fn update_doc(sim: &Sim, doctype: &str, name: &str, body: &[u8]) -> Response {
                 doc.insert(k, v);
             }
             doc.insert("modified".into(), json!(modified));
-            Json(json!({ "data": doc.clone() })).into_response()
+            let mut saved = doc.clone();
+            if doctype == "Customer" {
+                refresh_fetched(&docs, &mut saved);
+                if let Some(doc) = docs
+                    .get_mut(doctype)
+                    .and_then(|l| l.iter_mut().find(|d| d.get("name").and_then(Value::as_str) == Some(name)))
+                {
+                    *doc = saved.clone();
+                }
+            }
+            Json(json!({ "data": saved })).into_response()
         }
     }
 }

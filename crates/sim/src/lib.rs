@@ -1,8 +1,10 @@
 //! Faithful emulators of the external systems, served over loopback HTTP:
-//! Shopify's GraphQL Admin API under `/shopify` and ERPNext's REST API
-//! under `/erpnext`. Data is seeded deterministically; each emulator has
-//! fault knobs. Tests, benchmarks, `ferry sim` and the demo all use this.
+//! Shopify's GraphQL Admin API under `/shopify`, ERPNext's REST API under
+//! `/erpnext` and EasyPost's API under `/easypost`. Data is seeded
+//! deterministically; each emulator has fault knobs. Tests, benchmarks,
+//! `ferry sim` and the demo all use this.
 
+pub mod easypost;
 pub mod erpnext;
 mod faults;
 pub mod seed;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 /// The credentials the emulators accept (made up; safe to print).
 pub const DEMO_SHOPIFY_TOKEN: &str = "shpat_demo_0000000000000000";
 pub const DEMO_ERPNEXT_SECRET: &str = "demo_key:demo_secret";
+pub const DEMO_EASYPOST_KEY: &str = "EZTK_demo_000000000000";
 
 /// What to seed.
 #[derive(Debug, Clone)]
@@ -42,6 +45,7 @@ impl Default for SimOptions {
 pub struct Sim {
     pub shopify: shopify::ShopifySim,
     pub erpnext: erpnext::ErpNextSim,
+    pub easypost: easypost::EasyPostSim,
 }
 
 /// Counts taken from the emulators' own data.
@@ -68,6 +72,7 @@ impl Sim {
         Arc::new(Self {
             shopify: shopify::ShopifySim::seeded(opts, &catalog),
             erpnext: erpnext::ErpNextSim::seeded(opts, &catalog),
+            easypost: easypost::EasyPostSim::new(),
         })
     }
 
@@ -75,6 +80,7 @@ impl Sim {
         Router::new()
             .nest("/shopify", shopify::router(self.clone()))
             .nest("/erpnext", erpnext::router(self.clone()))
+            .nest("/easypost", easypost::router())
             .route("/_sim/stats", axum::routing::get(stats_handler))
             .with_state(self.clone())
     }
@@ -155,6 +161,10 @@ impl RunningSim {
 
     pub fn erpnext_url(&self) -> String {
         format!("http://{}/erpnext", self.addr)
+    }
+
+    pub fn easypost_url(&self) -> String {
+        format!("http://{}/easypost", self.addr)
     }
 }
 

@@ -17,6 +17,8 @@
 // Handlers return ready-made GraphQL error responses as their `Err`.
 #![allow(clippy::result_large_err)]
 
+mod customers;
+
 use crate::seed::{self, SeedOrder, SeedProduct};
 use crate::{Sim, SimOptions};
 use axum::extract::State;
@@ -83,6 +85,7 @@ pub struct ShopifySim {
     inventory: Mutex<Inventory>,
     token: String,
     orders: Mutex<Vec<StoredOrder>>,
+    customers: Mutex<Vec<customers::StoreCustomer>>,
     catalog: Vec<SeedProduct>,
     bucket: Mutex<Bucket>,
     seed: u64,
@@ -97,6 +100,11 @@ fn ts(at: DateTime<Utc>) -> String {
 
 fn money(amount: Decimal) -> Value {
     json!({ "shopMoney": { "amount": amount.to_string(), "currencyCode": "EUR" } })
+}
+
+/// A stable number for a text (FNV-1a): one customer id per email.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn render(o: &SeedOrder, id: u64) -> StoredOrder {
@@ -128,7 +136,7 @@ fn render(o: &SeedOrder, id: u64) -> StoredOrder {
         } },
         "taxLines": [{ "title": format!("VAT {}%", o.vat_percent), "rate": f64::from(o.vat_percent) / 100.0, "priceSet": money(totals.tax) }],
         "customer": {
-            "id": format!("gid://shopify/Customer/{}", 7_000_000_000u64 + seed::Rng::new(o.email.len() as u64).below(1000)),
+            "id": format!("gid://shopify/Customer/{}", 7_000_000_000u64 + fnv(&o.email) % 1_000_000_000),
             "email": o.email, "firstName": o.first_name, "lastName": o.last_name, "phone": null
         },
         "shippingAddress": {
@@ -143,7 +151,7 @@ fn render(o: &SeedOrder, id: u64) -> StoredOrder {
 impl ShopifySim {
     pub(crate) fn seeded(opts: &SimOptions, catalog: &[SeedProduct]) -> Self {
         let seeded = seed::orders(opts.seed, opts.orders, 1001, opts.now, catalog);
-        let orders = seeded.iter().enumerate().map(|(i, o)| render(o, FIRST_ID + i as u64)).collect();
+        let orders: Vec<StoredOrder> = seeded.iter().enumerate().map(|(i, o)| render(o, FIRST_ID + i as u64)).collect();
         let variants = catalog
             .iter()
             .enumerate()
@@ -155,16 +163,22 @@ impl ShopifySim {
                 status: "ACTIVE",
             })
             .collect();
-        Self {
+        let shop = Self {
             inventory: Mutex::new(Inventory { variants, available: Default::default() }),
             token: crate::DEMO_SHOPIFY_TOKEN.to_owned(),
-            orders: Mutex::new(orders),
+            customers: Mutex::new(Vec::new()),
+            orders: Mutex::new(Vec::new()),
             catalog: catalog.to_vec(),
             bucket: Mutex::new(Bucket { available: BUCKET_MAX, at: Instant::now() }),
             seed: opts.seed,
             faults: crate::Faults::default(),
             throttled: Default::default(),
+        };
+        for o in &orders {
+            shop.remember_customer(&o.node, o.updated_at);
         }
+        *shop.orders.lock().unwrap_or_else(|e| e.into_inner()) = orders;
+        shop
     }
 
     /// Places `n` new orders at `at` (new customers shopping).
@@ -177,6 +191,7 @@ impl ShopifySim {
             stored.updated_at = at;
             stored.node["createdAt"] = json!(ts(at));
             stored.node["updatedAt"] = json!(ts(at));
+            self.remember_customer(&stored.node, at);
             orders.push(stored);
         }
     }
@@ -196,6 +211,7 @@ impl ShopifySim {
             .collect();
         let stored = render(&o, FIRST_ID + next);
         let id = stored.node["id"].as_str().unwrap_or_default().to_owned();
+        self.remember_customer(&stored.node, at);
         orders.push(stored);
         id
     }
@@ -292,6 +308,7 @@ impl ShopifySim {
             o.node["shippingAddress"]["zip"] = json!(postcode);
             o.node["shippingAddress"]["city"] = json!("Berlin");
             o.node["shippingAddress"]["countryCodeV2"] = json!("DE");
+            self.remember_customer(&o.node, at);
         }
         id
     }
@@ -395,7 +412,18 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     };
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
-    let result = if query.contains("productUpdate(") {
+    let now = Utc::now();
+    let result = if query.contains("customerAddressUpdate(") {
+        customers::write_address(shop, &vars, false, now)
+    } else if query.contains("customerAddressCreate(") {
+        customers::write_address(shop, &vars, true, now)
+    } else if query.contains("customerUpdate(") {
+        customers::update_customer(shop, &vars, now)
+    } else if query.contains("customers(") {
+        customers::customers(shop, &vars)
+    } else if query.contains("customer(") {
+        customers::customer(shop, &vars)
+    } else if query.contains("productUpdate(") {
         update_product(shop, &vars)
     } else if query.contains("productVariantsBulkUpdate") {
         update_variants(shop, &vars)

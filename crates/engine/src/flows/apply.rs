@@ -37,14 +37,7 @@ pub(crate) fn label(row: &OutboxRow) -> String {
     match row.entity.as_str() {
         "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
         "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
-        "catalog" | "customer" => {
-            let (key, f, _) = field_payload(row);
-            let mut what = f.to_owned();
-            if let Some(first) = what.get_mut(..1) {
-                first.make_ascii_uppercase();
-            }
-            format!("{what} of {key}")
-        }
+        "catalog" | "customer" => field("label").unwrap_or_else(|| format!("{} {}", row.entity, row.entity_key)),
         other => format!("{other} {}", row.entity_key),
     }
 }
@@ -61,10 +54,12 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
     }
 }
 
-/// A field write's (record key, field, value), as queued by `fields::field_write`.
-fn field_payload(row: &OutboxRow) -> (&str, &str, &str) {
-    let get = |k: &str| row.payload.get(k).and_then(|v| v.as_str());
-    (get("key").unwrap_or(&row.entity_key), get("field").unwrap_or_default(), get("value").unwrap_or_default())
+/// A field write's record key and fields, or why it cannot be read.
+fn fields_of(row: &OutboxRow) -> Result<(String, String, ferry_domain::Record), ConnectorError> {
+    super::fields::payload_fields(row).ok_or_else(|| ConnectorError::Rejected {
+        message: "the queued change could not be read back; re-scan to queue it again".into(),
+        fields: vec![],
+    })
 }
 
 fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
@@ -122,16 +117,35 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
             })
         }
         (target, "catalog", "set") => {
-            let (key, field, value) = field_payload(row);
-            let set = super::catalog::field_value(field, value).map_err(|message| ConnectorError::Rejected {
-                message: format!("the queued {field} of {key} cannot be written: {message}"),
+            let (_, key, fields) = fields_of(row)?;
+            let mut done = Vec::new();
+            for (field, value) in &fields {
+                let value = value.as_deref().unwrap_or_default();
+                let set = super::catalog::field_value(field, value).map_err(|message| ConnectorError::Rejected {
+                    message: format!("the queued {field} of {key} cannot be written: {message}"),
+                    fields: vec![],
+                })?;
+                match target {
+                    Target::Store(store) => store.set_catalog_field(&key, &set).await?,
+                    Target::Erp(erp) => erp.set_catalog_field(&key, &set).await?,
+                }
+                done.push(format!("{field} {value}"));
+            }
+            Ok(Applied { message: format!("{label} set in {target_name}: {}", done.join(", ")), remote: key })
+        }
+        (target, "customer", "set") => {
+            let (_, key, fields) = fields_of(row)?;
+            let changes = super::customers::changes(&fields).map_err(|message| ConnectorError::Rejected {
+                message: format!("{label} cannot be written: {message}"),
                 fields: vec![],
             })?;
             match target {
-                Target::Store(store) => store.set_catalog_field(key, &set).await?,
-                Target::Erp(erp) => erp.set_catalog_field(key, &set).await?,
+                Target::Store(store) => store.update_customer(&key, &changes).await?,
+                Target::Erp(erp) => erp.update_customer(&key, &changes).await?,
             }
-            Ok(Applied { message: format!("{label} set to {value} in {target_name}"), remote: key.to_owned() })
+            let done: Vec<String> =
+                changes.iter().map(|(f, v)| format!("{} {}", f.name(), v.as_deref().unwrap_or("(emptied)"))).collect();
+            Ok(Applied { message: format!("{label} updated in {target_name}: {}", done.join(", ")), remote: key })
         }
         (_, entity, op) => Err(ConnectorError::Rejected {
             message: format!(

@@ -142,7 +142,7 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
             Some(t) => format!("{t} ({})", item.sku),
             None => item.sku.clone(),
         };
-        sync.record(&item.sku, &label, &record(item), &record(erp_item), &mut out)?;
+        sync.record((&item.sku, &item.sku), &label, &record(item), &record(erp_item), &mut out)?;
     }
     let now = inner.now();
     let queued = inner.journal.queue_writes(&out.writes, now)?;

@@ -31,58 +31,66 @@ pub(crate) struct Decisions {
     pub new_conflicts: u32,
 }
 
-/// The outbox key of one field of one record: a newer value supersedes an
-/// older waiting one of the same field only.
-fn write_key(key: &str, field: &str) -> String {
-    format!("{key}/{field}")
-}
-
-/// The write that sets `field` of record `key` to `value` on `target`, one
-/// of the `(store, ERP)` pair.
+/// The write that sets `fields` of record `key` on `target`, one of the
+/// `(store, ERP)` pair. One write per record and target carries every field
+/// that changed, so a system that stores them together (an address) gets
+/// them together.
 pub(crate) fn field_write(
     entity: &str,
     (store_id, erp_id): (&str, &str),
-    target_id: &str,
-    key: &str,
-    field: &str,
-    value: &str,
+    (target_id, target_key): (&str, &str),
+    (key, label): (&str, &str),
+    fields: &Record,
     tag: &str,
 ) -> NewWrite {
+    let values: Vec<String> = fields.iter().map(|(f, v)| format!("{f}={}", v.as_deref().unwrap_or_default())).collect();
     NewWrite {
-        idempotency_key: format!("{entity}:{store_id}<->{erp_id}:{key}.{field}->{target_id}={value}:{tag}"),
+        idempotency_key: format!("{entity}:{store_id}<->{erp_id}:{key}->{target_id}:{}:{tag}", values.join(";")),
         source_id: if target_id == store_id { erp_id.to_owned() } else { store_id.to_owned() },
         target_id: target_id.to_owned(),
         entity: entity.to_owned(),
-        entity_key: write_key(key, field),
+        entity_key: key.to_owned(),
         op: "set".into(),
-        payload: serde_json::json!({ "key": key, "field": field, "value": value }),
-        supersedes: true,
+        // `key` is the record's key in the store (the link's key);
+        // `target_key` is what the target calls it.
+        payload: serde_json::json!({ "key": key, "target_key": target_key, "label": label, "fields": fields }),
+        // Each write carries only the fields it changes: a later one must
+        // not replace an earlier one still waiting.
+        supersedes: false,
     }
 }
 
-/// After a field write landed: both sides now hold its value, so it becomes
-/// the base of the next merge. (Were it left at the old value, a later
-/// change on the other side would look like a change on both.)
+/// A field write's record key, the target's key for it, and its fields, as
+/// queued by `field_write`.
+pub(crate) fn payload_fields(row: &ferry_journal::OutboxRow) -> Option<(String, String, Record)> {
+    let key = row.payload.get("key")?.as_str()?.to_owned();
+    let target_key = row.payload.get("target_key").and_then(|k| k.as_str()).map_or_else(|| key.clone(), str::to_owned);
+    let fields = serde_json::from_value(row.payload.get("fields")?.clone()).ok()?;
+    Some((key, target_key, fields))
+}
+
+/// After a field write landed: both sides now hold its values, so they
+/// become the base of the next merge. (Were they left at the old values, a
+/// later change on the other side would look like a change on both.)
 pub(crate) fn written(inner: &Inner, row: &ferry_journal::OutboxRow, target: &ConnectionRow) -> ApiResult<()> {
     if row.op != "set" {
         return Ok(());
     }
-    let get = |k: &str| row.payload.get(k).and_then(|v| v.as_str());
-    let (Some(key), Some(field), Some(value)) = (get("key"), get("field"), get("value")) else { return Ok(()) };
+    let Some((key, _, fields)) = payload_fields(row) else { return Ok(()) };
     let (store_id, erp_id) = match target.role {
         ferry_journal::Role::Store => (target.id.as_str(), row.source_id.as_str()),
         _ => (row.source_id.as_str(), target.id.as_str()),
     };
     let j = &inner.journal;
     let mut base: Record = j
-        .link_snapshot(&row.entity, store_id, key, erp_id)?
+        .link_snapshot(&row.entity, store_id, &key, erp_id)?
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
-    let value = (!value.is_empty()).then(|| value.to_owned());
-    if base.get(field) != Some(&value) {
-        base.insert(field.to_owned(), value);
+    let before = base.clone();
+    base.extend(fields);
+    if base != before {
         let v = serde_json::to_value(&base).map_err(|e| ApiError::new("internal", e.to_string()))?;
-        j.set_link_snapshot(&row.entity, store_id, key, erp_id, &v, inner.now())?;
+        j.set_link_snapshot(&row.entity, store_id, &key, erp_id, &v, inner.now())?;
     }
     Ok(())
 }
@@ -92,9 +100,10 @@ impl FieldSync<'_> {
         self.now.timestamp_micros().to_string()
     }
 
-    fn pending(&self, key: &str, field: &str) -> ApiResult<bool> {
+    /// Whether a write of this record is still on its way to either side.
+    fn pending(&self, key: &str) -> ApiResult<bool> {
         for t in [&self.store.id, &self.erp.id] {
-            let w = self.inner.journal.latest_write(self.entity, &write_key(key, field), t)?;
+            let w = self.inner.journal.latest_write(self.entity, key, t)?;
             if w.is_some_and(|w| matches!(w.state, OutboxState::Pending | OutboxState::InFlight)) {
                 return Ok(true);
             }
@@ -102,13 +111,22 @@ impl FieldSync<'_> {
         Ok(false)
     }
 
-    /// Merges one record. `label` is what people call it ("Blue Mug
-    /// (MUG-01)"); only fields present on both sides take part.
-    pub fn record(&self, key: &str, label: &str, store: &Record, erp: &Record, out: &mut Decisions) -> ApiResult<()> {
+    /// Merges one record: `key` in the store, `erp_key` in the ERP. `label`
+    /// is what people call it ("Blue Mug (MUG-01)"); only fields present on
+    /// both sides take part.
+    pub fn record(
+        &self,
+        (key, erp_key): (&str, &str),
+        label: &str,
+        store: &Record,
+        erp: &Record,
+        out: &mut Decisions,
+    ) -> ApiResult<()> {
         let j = &self.inner.journal;
         let snapshot = j.link_snapshot(self.entity, &self.store.id, key, &self.erp.id)?;
         let base: Record = snapshot.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
         let open = j.open_conflicts_of(&self.store.id, &self.erp.id, self.entity, key)?;
+        let pending = self.pending(key)?;
         let (mut agreed, mut agreed_changed) = (base.clone(), false);
         let (mut b, mut s, mut e) = (Record::new(), Record::new(), Record::new());
         for (field, store_value) in store {
@@ -123,7 +141,7 @@ impl FieldSync<'_> {
                 }
                 continue;
             }
-            if open.iter().any(|c| &c.field == field) || self.pending(key, field)? {
+            if pending || open.iter().any(|c| &c.field == field) {
                 continue;
             }
             b.insert(field.clone(), base.get(field).cloned().flatten());
@@ -138,30 +156,31 @@ impl FieldSync<'_> {
         // changed and it becomes a conflict, since nobody can tell which is right.
         let m = merge(&b, &s, &e);
         let tag = self.tag();
-        let sides = [(&m.to_store, self.store, self.erp), (&m.to_erp, self.erp, self.store)];
-        for (values, target, from) in sides {
-            for (field, value) in values {
-                let value = value.clone().unwrap_or_default();
-                let w = field_write(self.entity, (&self.store.id, &self.erp.id), &target.id, key, field, &value, &tag);
-                let last = j.latest_write(self.entity, &w.entity_key, &target.id)?;
-                if last.is_some_and(|l| l.payload == w.payload) {
-                    continue; // already written (or parked) with this value
-                }
-                let shown = if value.is_empty() { "(empty)" } else { value.as_str() };
-                out.events.push(
-                    NewEvent::new(
-                        Level::Info,
-                        self.entity,
-                        key,
-                        format!(
-                            "{field} of {label} changed in {} to {shown}; writing it to {}",
-                            from.name, target.name
-                        ),
-                    )
-                    .on(&target.id),
-                );
-                out.writes.push(w);
+        let sides = [(&m.to_store, self.store, key, self.erp), (&m.to_erp, self.erp, erp_key, self.store)];
+        for (values, target, target_key, from) in sides {
+            if values.is_empty() {
+                continue;
             }
+            let pair = (self.store.id.as_str(), self.erp.id.as_str());
+            let w = field_write(self.entity, pair, (&target.id, target_key), (key, label), values, &tag);
+            let last = j.latest_write(self.entity, key, &target.id)?;
+            if last.is_some_and(|l| l.payload == w.payload) {
+                continue; // already written (or parked) with these values
+            }
+            let changes: Vec<String> = values
+                .iter()
+                .map(|(f, v)| format!("{f} to {}", v.as_deref().filter(|v| !v.is_empty()).unwrap_or("(empty)")))
+                .collect();
+            out.events.push(
+                NewEvent::new(
+                    Level::Info,
+                    self.entity,
+                    key,
+                    format!("{label} changed in {}: {}; writing it to {}", from.name, changes.join(", "), target.name),
+                )
+                .on(&target.id),
+            );
+            out.writes.push(w);
         }
         for c in m.conflicts {
             let new = NewConflict {

@@ -3,6 +3,7 @@
 
 mod apply;
 pub(crate) mod catalog;
+mod customers;
 pub(crate) mod fields;
 mod orders;
 mod outbox;
@@ -96,6 +97,7 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
         "orders" => orders::run(inner, &source, &target, mode).await,
         "stock" => stock::run(inner, &source, &target, flow, mode).await,
         "catalog" => catalog::run(inner, &source, &target, mode).await,
+        "customers" => customers::run(inner, &source, &target, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
     }
 }
@@ -105,6 +107,7 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
 pub(crate) fn typed_value(entity: &str, field: &str, typed: &str, like: Option<&str>) -> ApiResult<String> {
     match entity {
         catalog::ENTITY => catalog::typed_value(field, typed, like),
+        customers::ENTITY => customers::typed_value(field, typed),
         other => Err(ApiError::new("settings", format!("conflicts of {other} cannot take a typed value"))),
     }
 }
