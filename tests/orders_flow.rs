@@ -165,8 +165,8 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
     let mut events = s.engine.subscribe();
     assert_eq!(
         s.engine.sync_now(None).expect("sync now"),
-        4,
-        "four jobs: orders shop → ERP, catalog and customers both ways, stock ERP → shop"
+        5,
+        "five jobs: orders shop → ERP, catalog and customers both ways, stock ERP → shop, shipping ERP → courier"
     );
     for _ in 0..5 {
         s.engine.sync_now(Some(DEMO_ERP_ID)).expect("more presses while it runs");

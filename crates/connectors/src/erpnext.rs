@@ -12,6 +12,7 @@
 //! does), which is how we look an order up before ever creating it.
 
 mod customers;
+mod shipping;
 
 use crate::http;
 use crate::settings::{validate_base_url, SettingsError};
@@ -44,6 +45,12 @@ pub struct ErpNext {
     tax_account: Option<String>,
     /// The selling price list prices are read from and written to.
     price_list: String,
+    /// Custom fields (Allow on Submit) of the Delivery Note that get the
+    /// tracking number and the carrier.
+    tracking_field: String,
+    carrier_field: String,
+    /// A parcel's weight when the Delivery Note has none.
+    parcel_grams: u32,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -68,19 +75,35 @@ impl ErpNext {
             key: "timezone".into(),
             message: format!("{tz_name:?} is not a time zone name like Europe/Berlin"),
         })?;
-        let ref_field = settings.get("external_ref_field").and_then(Value::as_str).unwrap_or(DEFAULT_REF_FIELD);
-        if ref_field.is_empty() || !ref_field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(SettingsError::BadSetting {
-                key: "external_ref_field".into(),
-                message: "must be a field name like shopify_order_id".into(),
-            });
-        }
+        let field_setting = |key: &str, default: &str| -> Result<String, SettingsError> {
+            let name = settings.get(key).and_then(Value::as_str).unwrap_or(default);
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(SettingsError::BadSetting {
+                    key: key.into(),
+                    message: format!("must be a field name like {default}"),
+                });
+            }
+            Ok(name.to_owned())
+        };
+        let ref_field = field_setting("external_ref_field", DEFAULT_REF_FIELD)?;
+        let parcel_grams = match settings.get("default_parcel_grams") {
+            None => 1000,
+            Some(v) => v.as_u64().and_then(|g| u32::try_from(g).ok()).filter(|g| *g > 0).ok_or_else(|| {
+                SettingsError::BadSetting {
+                    key: "default_parcel_grams".into(),
+                    message: "must be a weight in grams above 0, e.g. 1000".into(),
+                }
+            })?,
+        };
         let delivery_after_days = settings.get("delivery_after_days").and_then(Value::as_i64).unwrap_or(7);
         Ok(Self {
             base: base.as_str().trim_end_matches('/').to_owned(),
             auth: format!("token {secret}"),
             tz,
-            ref_field: ref_field.to_owned(),
+            ref_field,
+            tracking_field: field_setting("tracking_field", "tracking_number")?,
+            carrier_field: field_setting("carrier_field", "carrier")?,
+            parcel_grams,
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
@@ -429,6 +452,18 @@ impl Erp for ErpNext {
         }
         let next = (rows.len() == PAGE).then(|| (start + PAGE).to_string());
         Ok(Page { items, next })
+    }
+
+    async fn ready_to_ship(
+        &self,
+        since: Option<DateTime<Utc>>,
+        after: Option<&str>,
+    ) -> Result<Page<ferry_domain::ReadyParcel>> {
+        self.read_ready(since, after).await
+    }
+
+    async fn set_tracking(&self, id: &str, shipment: &ferry_domain::Shipment) -> Result<()> {
+        self.write_tracking(id, shipment).await
     }
 
     async fn orders_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErpOrderSummary>> {

@@ -8,6 +8,7 @@
 //! `X-Shopify-Access-Token` header of a custom app.
 
 mod customers;
+mod fulfillment;
 
 use crate::http;
 use crate::pacing::CostBucket;
@@ -348,6 +349,10 @@ impl Store for Shopify {
                 user_errors(sku, "status", data.product_update.user_errors)
             }
         }
+    }
+
+    async fn fulfill(&self, order_id: &str, shipment: &ferry_domain::Shipment) -> Result<()> {
+        self.fulfill_order(order_id, shipment).await
     }
 
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()> {

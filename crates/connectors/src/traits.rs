@@ -4,8 +4,8 @@ use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ferry_domain::{
-    CatalogField, CatalogItem, CustomerField, CustomerReading, ErpOrderRef, ErpOrderSummary, Order, Shipment,
-    ShipmentRequest, StockReading, TrackingEvent,
+    CatalogField, CatalogItem, CustomerField, CustomerReading, ErpOrderRef, ErpOrderSummary, Order, ReadyParcel,
+    Shipment, ShipmentRequest, StockReading, TrackingEvent,
 };
 
 /// One page of results and the token for the next, if any.
@@ -50,6 +50,11 @@ pub trait Store: Customers {
 
     /// Sets one catalog field of `sku`.
     async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()>;
+
+    /// Marks store order `order_id` shipped with this parcel (the customer
+    /// is told). Safe to repeat: an order already fulfilled with this
+    /// tracking number is left as it is.
+    async fn fulfill(&self, order_id: &str, shipment: &Shipment) -> Result<()>;
 }
 
 /// An ERP or accounting system: where orders go.
@@ -76,6 +81,13 @@ pub trait Erp: Customers {
 
     /// Sets one catalog field of item `sku`.
     async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()>;
+
+    /// Shipping documents ready to ship (no tracking number yet) changed at
+    /// or after `since` (all when `None`), oldest change first.
+    async fn ready_to_ship(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<ReadyParcel>>;
+
+    /// Writes the carrier and tracking number onto shipping document `id`.
+    async fn set_tracking(&self, id: &str, shipment: &Shipment) -> Result<()>;
 
     /// Every order document dated `from` to `to` (inclusive, the ERP's own
     /// dates), for reconciliation.

@@ -327,6 +327,23 @@ pub struct StockReading {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An order the ERP says is ready to ship (e.g. a submitted Delivery Note
+/// with no tracking number yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyParcel {
+    /// The ERP's id of the shipping document.
+    pub id: String,
+    /// The store order it ships (our external reference on the ERP order),
+    /// when the order came from a store.
+    pub order_ref: Option<String>,
+    /// What people call the order, e.g. the ERP order's id.
+    pub order_label: String,
+    pub to: Address,
+    pub email: Option<String>,
+    pub weight_grams: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A parcel to book with a courier: what the ERP said is ready to ship.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShipmentRequest {

@@ -238,10 +238,11 @@ impl Engine {
             "orders" => (Role::Store, Role::Erp),
             "stock" => (Role::Erp, Role::Store),
             "catalog" | "customers" => (Role::Store, Role::Erp),
+            "shipping" => (Role::Erp, Role::Courier),
             other => {
                 return Err(ApiError::new(
                     "settings",
-                    format!("flow {other:?} is not available yet; available: orders, stock, catalog, customers"),
+                    format!("flow {other:?} does not exist; the flows are orders, stock, catalog, customers, shipping"),
                 ))
             }
         };
@@ -303,8 +304,19 @@ impl Engine {
                 "tax_account": systems.erpnext_tax_account,
             }),
         })?;
+        self.put_connection(&ConnectionSpec {
+            id: DEMO_COURIER_ID.into(),
+            kind: "easypost".into(),
+            name: "Demo courier (EasyPost)".into(),
+            base_url: systems.easypost_url.clone(),
+            settings: serde_json::json!({
+                "from_name": "Demo Shop", "from_street": "1 Harbour Lane", "from_city": "Hamburg",
+                "from_postcode": "20457", "from_country": "DE",
+            }),
+        })?;
         let a = self.inner.secrets.put_demo(DEMO_STORE_ID, &systems.shopify_token);
         let b = self.inner.secrets.put_demo(DEMO_ERP_ID, &systems.erpnext_secret);
+        let c = self.inner.secrets.put_demo(DEMO_COURIER_ID, &systems.easypost_key);
         self.enable_flow("orders", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
         self.enable_flow("catalog", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
         self.enable_flow("customers", DEMO_STORE_ID, DEMO_ERP_ID, serde_json::json!({}))?;
@@ -314,7 +326,8 @@ impl Engine {
             DEMO_STORE_ID,
             serde_json::json!({ "locations": { &systems.erpnext_warehouse: &systems.shopify_location } }),
         )?;
-        Ok(if a == SecretSource::Keychain && b == SecretSource::Keychain {
+        self.enable_flow("shipping", DEMO_ERP_ID, DEMO_COURIER_ID, serde_json::json!({ "store": DEMO_STORE_ID }))?;
+        Ok(if [a, b, c].iter().all(|s| *s == SecretSource::Keychain) {
             SecretSource::Keychain
         } else {
             SecretSource::Memory
@@ -469,6 +482,11 @@ impl Engine {
         let n = self.inner.journal.mark_read(id)?;
         self.inner.changed();
         Ok(n)
+    }
+
+    /// Parcels booked with couriers, newest first.
+    pub fn parcels(&self, limit: u32) -> ApiResult<Vec<Parcel>> {
+        Ok(self.inner.journal.parcels(limit)?.into_iter().map(Parcel::from).collect())
     }
 
     /// Conflicts, newest first: open ones, or all (history) when `all`.

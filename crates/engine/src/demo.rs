@@ -1,4 +1,4 @@
-//! The built-in demo (feature `demo`): emulated Shopify and ERPNext on
+//! The built-in demo (feature `demo`): emulated Shopify, ERPNext and EasyPost on
 //! loopback, seeded, with connections configured to them. The desktop app,
 //! `ferry demo` and the scenario tests all start it the same way.
 
@@ -25,6 +25,8 @@ pub fn systems(sim: &RunningSim) -> DemoSystems {
         erpnext_tax_account: ferry_sim::erpnext::VAT_ACCOUNT.into(),
         erpnext_warehouse: ferry_sim::erpnext::WAREHOUSE.into(),
         shopify_location: ferry_sim::shopify::LOCATION_ID.into(),
+        easypost_url: sim.easypost_url(),
+        easypost_key: ferry_sim::DEMO_EASYPOST_KEY.into(),
     }
 }
 

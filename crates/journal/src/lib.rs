@@ -9,6 +9,7 @@ mod error;
 mod links;
 mod notifications;
 mod outbox;
+mod parcels;
 mod runs;
 pub mod schema;
 mod time;
@@ -17,7 +18,8 @@ pub use conflicts::{ConflictRow, NewConflict};
 pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};
 pub use notifications::{NewNotification, NotificationRow};
-pub use outbox::{NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
+pub use outbox::{Followups, NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
+pub use parcels::{NewParcel, ParcelRow, FINAL_STATUSES};
 pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow};
 pub use time::{format_ts, parse_ts};
 

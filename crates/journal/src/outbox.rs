@@ -52,6 +52,13 @@ pub struct NewWrite {
     pub supersedes: bool,
 }
 
+/// What a landed write leads to (see `Journal::finish_write_then`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Followups<'a> {
+    pub writes: &'a [NewWrite],
+    pub parcel: Option<&'a crate::NewParcel>,
+}
+
 /// A queued write as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
@@ -263,8 +270,27 @@ impl Journal {
         run_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.finish_write_then(row, remote_key, event, run_id, &Followups::default(), now)
+    }
+
+    /// As `finish_write`, and in the same transaction queues the writes
+    /// that must follow this one and records a booked parcel, so a crash
+    /// can never leave a done write without what it leads to.
+    pub fn finish_write_then(
+        &self,
+        row: &OutboxRow,
+        remote_key: &str,
+        event: &NewEvent,
+        run_id: Option<i64>,
+        then: &Followups<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
+            queue(tx, then.writes, &ts)?;
+            if let Some(p) = then.parcel {
+                crate::parcels::insert(tx, p, &ts)?;
+            }
             tx.execute(
                 "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
                 params![row.id, remote_key, ts],

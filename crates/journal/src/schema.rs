@@ -136,6 +136,28 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX http_log_at ON http_log (connection_id, at);
     "#,
+    // 1 -> 2: parcels booked with couriers, tracked until delivered.
+    r#"
+    CREATE TABLE parcels (
+        courier_id    TEXT NOT NULL,
+        -- our reference: the ERP's shipping document
+        reference     TEXT NOT NULL,
+        erp_id        TEXT NOT NULL,
+        store_id      TEXT,
+        -- the store order, when the parcel ships one
+        order_ref     TEXT,
+        order_label   TEXT NOT NULL,
+        -- the courier's shipment as JSON (carrier, tracking number, label)
+        shipment      TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        last_event_at TEXT,
+        last_message  TEXT,
+        booked_at     TEXT NOT NULL,
+        checked_at    TEXT,
+        PRIMARY KEY (courier_id, reference)
+    );
+    CREATE INDEX parcels_open ON parcels (courier_id, status);
+    "#,
 ];
 
 /// The version a fully migrated journal has.

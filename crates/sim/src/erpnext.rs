@@ -102,7 +102,7 @@ impl ErpNextSim {
                 })
                 .collect(),
         );
-        for doctype in ["Customer", "Contact", "Address", "Sales Order"] {
+        for doctype in ["Customer", "Contact", "Address", "Sales Order", "Delivery Note"] {
             docs.insert(doctype.into(), Vec::new());
         }
         Self {
@@ -289,6 +289,47 @@ impl ErpNextSim {
             "name": format!("{name}-Shipping"), "address_title": name, "address_type": "Shipping", "address_line1": "1 Old Road",
             "city": "Berlin", "pincode": postcode, "links": [{ "link_doctype": "Customer", "link_name": name }], "modified": modified
         })));
+    }
+
+    /// The warehouse ships a Sales Order: a submitted Delivery Note made
+    /// against it (items, customer, its address, net weight), as the desk's
+    /// "Create → Delivery Note" then "Submit" would. Returns its name.
+    pub fn ship_sales_order(&self, sales_order: &str, weight_kg: f64) -> Option<String> {
+        let modified = self.now_local();
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let so = docs
+            .get("Sales Order")?
+            .iter()
+            .find(|d| {
+                d.get("name").and_then(Value::as_str) == Some(sales_order) && d.get("docstatus") == Some(&json!(1))
+            })?
+            .clone();
+        let customer = so.get("customer").and_then(Value::as_str)?.to_owned();
+        let address = docs.get("Address").and_then(|l| {
+            l.iter().find(|a| {
+                a.get("links")
+                    .and_then(Value::as_array)
+                    .is_some_and(|links| links.iter().any(|r| r.get("link_name") == Some(&json!(customer))))
+            })
+        });
+        let address = address.and_then(|a| a.get("name").cloned()).unwrap_or(Value::Null);
+        let items: Vec<Value> = so
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(
+                |i| json!({ "item_code": i.get("item_code"), "qty": i.get("qty"), "against_sales_order": sales_order }),
+            )
+            .collect();
+        let n = docs.get("Delivery Note").map_or(0, Vec::len) + 1;
+        let name = format!("MAT-DN-{}-{n:05}", Utc::now().with_timezone(&self.tz).format("%Y"));
+        docs.entry("Delivery Note".into()).or_default().push(obj(json!({
+            "name": name, "customer": customer, "customer_name": so.get("customer_name").cloned().unwrap_or(json!(customer)),
+            "shipping_address_name": address, "items": items, "total_net_weight": weight_kg,
+            "docstatus": 1, "status": "To Bill", "creation": modified, "modified": modified
+        })));
+        Some(name)
     }
 
     /// Adds an Item (a person fixing a missing item code).
@@ -515,6 +556,10 @@ async fn read_one(
     })
     .await
 }
+
+/// Fields a submitted document still lets change ("Allow on Submit"): the
+/// standard few, and the two custom fields Ferry's shipping flow needs.
+const ALLOW_ON_SUBMIT: &[&str] = &["title", "po_no", "letter_head", "tracking_number", "carrier", "modified"];
 
 /// The site's documents by doctype.
 type Docs = HashMap<String, Vec<Map<String, Value>>>;
@@ -814,6 +859,17 @@ fn update_doc(sim: &Sim, doctype: &str, name: &str, body: &[u8]) -> Response {
             "ValidationError",
             &format!("Cannot edit cancelled {doctype} {name}"),
         ),
+        Some(doc)
+            if doc.get("docstatus").and_then(Value::as_i64) == Some(1)
+                && fields.keys().any(|k| !ALLOW_ON_SUBMIT.contains(&k.as_str())) =>
+        {
+            let field = fields.keys().find(|k| !ALLOW_ON_SUBMIT.contains(&k.as_str())).cloned().unwrap_or_default();
+            frappe_error(
+                StatusCode::EXPECTATION_FAILED,
+                "UpdateAfterSubmitError",
+                &format!("Not allowed to change {field} after submission"),
+            )
+        }
         Some(doc) => {
             for (k, v) in fields.into_iter().filter(|(k, _)| k != "name") {
                 doc.insert(k, v);

@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod customers;
+mod fulfillment;
 
 use crate::seed::{self, SeedOrder, SeedProduct};
 use crate::{Sim, SimOptions};
@@ -102,6 +103,11 @@ fn money(amount: Decimal) -> Value {
     json!({ "shopMoney": { "amount": amount.to_string(), "currencyCode": "EUR" } })
 }
 
+/// A write was made, then the answer was lost on the way back.
+fn lost_response() -> Response {
+    (StatusCode::BAD_GATEWAY, "<html><body>502 Bad Gateway</body></html>").into_response()
+}
+
 /// A stable number for a text (FNV-1a): one customer id per email.
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
@@ -143,7 +149,9 @@ fn render(o: &SeedOrder, id: u64) -> StoredOrder {
             "name": format!("{} {}", o.first_name, o.last_name), "address1": "1 Market Street", "address2": null,
             "city": o.city.0, "zip": o.city.1, "countryCodeV2": o.city.2, "phone": null
         },
-        "lineItems": { "edges": lines }
+        "lineItems": { "edges": lines },
+        "displayFulfillmentStatus": "UNFULFILLED",
+        "fulfillments": []
     });
     StoredOrder { id, updated_at: o.created_at, node }
 }
@@ -413,7 +421,11 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
     let now = Utc::now();
-    let result = if query.contains("customerAddressUpdate(") {
+    let result = if query.contains("fulfillmentCreate(") {
+        fulfillment::create(shop, &vars, now)
+    } else if query.contains("order(id") {
+        fulfillment::order(shop, &vars)
+    } else if query.contains("customerAddressUpdate(") {
         customers::write_address(shop, &vars, false, now)
     } else if query.contains("customerAddressCreate(") {
         customers::write_address(shop, &vars, true, now)

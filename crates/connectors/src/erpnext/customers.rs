@@ -21,7 +21,7 @@ const PAGE: usize = 200;
 const PHASES: [&str; 3] = ["Customer", "Address", "Contact"];
 
 /// ERPNext country names back to ISO codes (the store's form).
-fn country_code(name: &str) -> Option<String> {
+pub(super) fn country_code(name: &str) -> Option<String> {
     super::COUNTRIES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(c, _)| (*c).to_owned())
 }
 

@@ -30,10 +30,13 @@ pub struct DemoSystems {
     /// The ERP warehouse whose stock the store's location sells.
     pub erpnext_warehouse: String,
     pub shopify_location: String,
+    pub easypost_url: String,
+    pub easypost_key: String,
 }
 
 pub const DEMO_STORE_ID: &str = "demo-shop";
 pub const DEMO_ERP_ID: &str = "demo-erp";
+pub const DEMO_COURIER_ID: &str = "demo-courier";
 
 /// The state of the whole app, for the Overview page and `ferry status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -241,6 +244,44 @@ impl From<ferry_journal::ConflictRow> for Conflict {
             resolved_by: c.resolved_by,
             resolution: c.resolution,
             reason: c.reason,
+        }
+    }
+}
+
+/// A parcel booked with a courier, and where it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parcel {
+    pub courier_id: String,
+    /// The ERP's shipping document.
+    pub reference: String,
+    pub order_label: String,
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub label_url: Option<String>,
+    /// `booked`, `in_transit`, `delivered`, `failed_delivery`, ...
+    pub status: String,
+    pub last_message: Option<String>,
+    pub booked_at: DateTime<Utc>,
+}
+
+impl From<ferry_journal::ParcelRow> for Parcel {
+    fn from(p: ferry_journal::ParcelRow) -> Self {
+        let s: Option<ferry_domain::Shipment> = serde_json::from_value(p.shipment).ok();
+        Self {
+            courier_id: p.courier_id,
+            reference: p.reference,
+            order_label: p.order_label,
+            carrier: s.as_ref().map(|s| s.carrier.clone()).unwrap_or_default(),
+            service: s.as_ref().map(|s| s.service.clone()).unwrap_or_default(),
+            tracking_number: s.as_ref().and_then(|s| s.tracking_number.clone()),
+            tracking_url: s.as_ref().and_then(|s| s.tracking_url.clone()),
+            label_url: s.as_ref().and_then(|s| s.label_url.clone()),
+            status: p.status,
+            last_message: p.last_message,
+            booked_at: p.booked_at,
         }
     }
 }

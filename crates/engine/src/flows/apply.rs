@@ -4,8 +4,8 @@
 //! adjusted).
 
 use super::{erp_for, store_for};
-use crate::api::{ApiError, ApiResult, Inner};
-use ferry_connectors::{Erp, Store};
+use crate::api::{ApiResult, Inner};
+use ferry_connectors::{Courier, Erp, Store};
 use ferry_domain::{ConnectorError, Order};
 use ferry_journal::{ConnectionRow, OutboxRow, Role};
 use serde::Deserialize;
@@ -15,20 +15,25 @@ use std::sync::Arc;
 pub(crate) enum Target {
     Erp(Arc<dyn Erp>),
     Store(Arc<dyn Store>),
+    Courier(Arc<dyn Courier>),
 }
 
 pub(crate) fn target_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Target> {
     match c.role {
         Role::Erp => Ok(Target::Erp(erp_for(inner, c)?)),
         Role::Store => Ok(Target::Store(store_for(inner, c)?)),
-        Role::Courier => Err(ApiError::new("settings", format!("{} is a courier; no writes to couriers yet", c.name))),
+        Role::Courier => Ok(Target::Courier(super::courier_for(inner, c)?)),
     }
 }
 
-/// What a write did: the remote key to link, and words for the journal.
+/// What a write did: the remote key to link, words for the journal, and
+/// what follows from it (queued with its success, in one transaction).
+#[derive(Default)]
 pub(crate) struct Applied {
     pub remote: String,
     pub message: String,
+    pub then: Vec<ferry_journal::NewWrite>,
+    pub parcel: Option<ferry_journal::NewParcel>,
 }
 
 /// What people call the record a write is about.
@@ -37,6 +42,9 @@ pub(crate) fn label(row: &OutboxRow) -> String {
     match row.entity.as_str() {
         "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
         "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
+        "shipment" | "fulfillment" | "tracking" => {
+            format!("Parcel for {}", field("label").unwrap_or_else(|| row.entity_key.clone()))
+        }
         "catalog" | "customer" => field("label").unwrap_or_else(|| format!("{} {}", row.entity, row.entity_key)),
         other => format!("{other} {}", row.entity_key),
     }
@@ -50,8 +58,15 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
         "stock" => ("stock level", "stock levels", "written to"),
         "catalog" => ("product change", "product changes", "written to"),
         "customer" => ("customer change", "customer changes", "written to"),
+        "shipment" => ("parcel", "parcels", "booked with"),
+        "fulfillment" => ("tracking number", "tracking numbers", "sent to"),
+        "tracking" => ("tracking number", "tracking numbers", "written to"),
         _ => ("record", "records", "written to"),
     }
+}
+
+fn not_for(target_name: &str, entity: &str) -> ConnectorError {
+    ConnectorError::Rejected { message: format!("{target_name} is a courier and keeps no {entity}"), fields: vec![] }
 }
 
 /// A field write's record key and fields, or why it cannot be read.
@@ -62,7 +77,7 @@ fn fields_of(row: &OutboxRow) -> Result<(String, String, ferry_domain::Record), 
     })
 }
 
-fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
+pub(crate) fn unreadable(what: &str, e: serde_json::Error) -> ConnectorError {
     ConnectorError::Rejected {
         message: format!("the queued {what} could not be read back ({e}); re-scan to queue it again"),
         fields: vec![],
@@ -84,11 +99,15 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
             let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("order", e))?;
             if let Some(found) = erp.find_order(&order.id).await? {
                 let message = format!("{label} was already in {target_name} as {}; not posted again", found.id);
-                return Ok(Applied { remote: found.id, message });
+                return Ok(Applied { remote: found.id, message, ..Default::default() });
             }
             order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;
             let created = erp.create_order(&order).await?;
-            Ok(Applied { message: format!("{label} posted to {target_name} as {}", created.id), remote: created.id })
+            Ok(Applied {
+                message: format!("{label} posted to {target_name} as {}", created.id),
+                remote: created.id,
+                ..Default::default()
+            })
         }
         (Target::Erp(erp), "order", "cancel") => {
             let order: Order = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("order", e))?;
@@ -96,10 +115,15 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 Some(doc) if doc.cancelled => Ok(Applied {
                     message: format!("{label} was already cancelled in {target_name} ({})", doc.id),
                     remote: doc.id,
+                    ..Default::default()
                 }),
                 Some(doc) => {
                     erp.cancel_order(&doc.id).await?;
-                    Ok(Applied { message: format!("{label} cancelled in {target_name} ({})", doc.id), remote: doc.id })
+                    Ok(Applied {
+                        message: format!("{label} cancelled in {target_name} ({})", doc.id),
+                        remote: doc.id,
+                        ..Default::default()
+                    })
                 }
                 // Its create is still queued (or failed): try again after it.
                 None => Err(ConnectorError::Transient(format!(
@@ -114,6 +138,7 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
             Ok(Applied {
                 message: format!("{label} set to {} available in {target_name}", set.available),
                 remote: format!("{}@{}", set.sku, set.location),
+                ..Default::default()
             })
         }
         (target, "catalog", "set") => {
@@ -128,10 +153,15 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 match target {
                     Target::Store(store) => store.set_catalog_field(&key, &set).await?,
                     Target::Erp(erp) => erp.set_catalog_field(&key, &set).await?,
+                    Target::Courier(_) => return Err(not_for(target_name, "catalog")),
                 }
                 done.push(format!("{field} {value}"));
             }
-            Ok(Applied { message: format!("{label} set in {target_name}: {}", done.join(", ")), remote: key })
+            Ok(Applied {
+                message: format!("{label} set in {target_name}: {}", done.join(", ")),
+                remote: key,
+                ..Default::default()
+            })
         }
         (target, "customer", "set") => {
             let (_, key, fields) = fields_of(row)?;
@@ -142,10 +172,24 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
             match target {
                 Target::Store(store) => store.update_customer(&key, &changes).await?,
                 Target::Erp(erp) => erp.update_customer(&key, &changes).await?,
+                Target::Courier(_) => return Err(not_for(target_name, "customer")),
             }
             let done: Vec<String> =
                 changes.iter().map(|(f, v)| format!("{} {}", f.name(), v.as_deref().unwrap_or("(emptied)"))).collect();
-            Ok(Applied { message: format!("{label} updated in {target_name}: {}", done.join(", ")), remote: key })
+            Ok(Applied {
+                message: format!("{label} updated in {target_name}: {}", done.join(", ")),
+                remote: key,
+                ..Default::default()
+            })
+        }
+        (Target::Courier(courier), super::shipping::ENTITY, "book") => {
+            super::shipping::book(courier.as_ref(), target_name, row).await
+        }
+        (Target::Store(store), super::shipping::FULFILLMENT, "fulfill") => {
+            super::shipping::fulfill(store.as_ref(), target_name, row).await
+        }
+        (Target::Erp(erp), super::shipping::TRACKING, "set-tracking") => {
+            super::shipping::set_tracking(erp.as_ref(), target_name, row).await
         }
         (_, entity, op) => Err(ConnectorError::Rejected {
             message: format!(

@@ -9,6 +9,7 @@ mod orders;
 mod outbox;
 mod preview;
 mod reconcile;
+mod shipping;
 mod stock;
 
 pub(crate) use preview::preview_orders;
@@ -16,7 +17,7 @@ pub(crate) use reconcile::reconcile_orders;
 
 use crate::api::{ApiError, ApiResult, FlowCounts, Inner};
 use crate::secrets::SecretSource;
-use ferry_connectors::{Erp, Store};
+use ferry_connectors::{Courier, Erp, Store};
 use ferry_domain::{AlertKind, ConnectorError};
 use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent};
 use std::collections::HashMap;
@@ -37,12 +38,14 @@ pub(crate) enum RunMode {
 pub(crate) struct ConnectorCache {
     stores: Mutex<HashMap<String, Arc<dyn Store>>>,
     erps: Mutex<HashMap<String, Arc<dyn Erp>>>,
+    couriers: Mutex<HashMap<String, Arc<dyn Courier>>>,
 }
 
 impl ConnectorCache {
     pub fn forget(&self, id: &str) {
         self.stores.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         self.erps.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.couriers.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 }
 
@@ -82,6 +85,12 @@ pub(crate) fn erp_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Erp
     })
 }
 
+pub(crate) fn courier_for(inner: &Inner, c: &ConnectionRow) -> ApiResult<Arc<dyn Courier>> {
+    cached(inner, &inner.connectors.couriers, c, |secret| {
+        Ok(ferry_connectors::courier(&c.kind, &c.base_url, &c.settings, secret)?.into())
+    })
+}
+
 /// The two ends of a flow.
 pub(crate) fn ends(inner: &Inner, flow: &FlowRow) -> ApiResult<(ConnectionRow, ConnectionRow)> {
     let load = |id: &str| -> ApiResult<ConnectionRow> {
@@ -98,6 +107,7 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
         "stock" => stock::run(inner, &source, &target, flow, mode).await,
         "catalog" => catalog::run(inner, &source, &target, mode).await,
         "customers" => customers::run(inner, &source, &target, mode).await,
+        "shipping" => shipping::run(inner, &source, &target, flow, mode).await,
         other => Err(ApiError::new("settings", format!("flow {other:?} is not available yet"))),
     }
 }

@@ -179,7 +179,8 @@ async fn write_one(
     match apply(target, &target_conn.name, &row).await {
         Ok(applied) => {
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
-            inner.journal.finish_write(&row, &applied.remote, &event, Some(run_id), inner.now())?;
+            let then = ferry_journal::Followups { writes: &applied.then, parcel: applied.parcel.as_ref() };
+            inner.journal.finish_write_then(&row, &applied.remote, &event, Some(run_id), &then, inner.now())?;
             super::fields::written(inner, &row, target_conn)?;
             inner.live.update(&target_conn.id, |l| l.retry_at = None);
             Ok(Next::Written)
