@@ -379,3 +379,40 @@ async fn customers_are_matched_by_email_then_by_name_and_postcode() {
     assert_eq!(customer_of(2).as_deref(), Some("Grace Hopper-1"), "matched by email first");
     assert_eq!(erp.documents("Customer").len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_become_credit_notes_once_and_to_the_cent() {
+    let s = scenario(3).await;
+    s.engine.sync_until_idle().await.expect("orders posted");
+    let orders = s.sim.sim.shopify.order_ids();
+    let shop = &s.sim.sim.shopify;
+    let now = chrono::Utc::now();
+    // A returned item plus its share of shipping, and a goodwill refund without goods.
+    let line_sku = |id: &str| -> String {
+        let node = shop.order_node(id).expect("order");
+        node["lineItems"]["edges"][0]["node"]["sku"].as_str().expect("sku").to_owned()
+    };
+    let first = line_sku(&orders[0]);
+    shop.refund_order(&orders[0], &[(first.as_str(), 1)], "2.50", "Broken in transit", now).expect("refund");
+    shop.refund_order(&orders[1], &[], "5.00", "Sorry for the wait", now).expect("goodwill");
+    s.sim.sim.erpnext.faults.lose_responses_after_commit(1); // the first credit note's answer is lost
+    let r = s.engine.sync_until_idle().await.expect("sync");
+    let stats = s.sim.sim.stats();
+    assert_eq!(
+        (stats.refunds_missing, stats.duplicate_credit_notes, stats.credit_note_mismatches),
+        (1, 0, 0),
+        "the goods refund is booked once, to the cent; {stats:?} {r:?}"
+    );
+    let dead = s.engine.dead_letters(10).expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].error.contains("refund_item"), "says what to set: {}", dead[0].error);
+
+    s.engine.update_settings(ferry_engine::DEMO_ERP_ID, &serde_json::json!({ "refund_item": "MUG-01" })).expect("set");
+    s.engine.replay(None).expect("replay");
+    s.engine.sync_until_idle().await.expect("sync");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.refunds_missing, stats.duplicate_credit_notes, stats.credit_note_mismatches), (0, 0, 0));
+    s.engine.rescan(24).expect("rescan");
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(s.sim.sim.stats().duplicate_credit_notes, 0, "a refund read again is not booked again");
+}

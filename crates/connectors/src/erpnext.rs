@@ -12,6 +12,7 @@
 //! does), which is how we look an order up before ever creating it.
 
 mod customers;
+mod refunds;
 mod shipping;
 
 use crate::http;
@@ -51,6 +52,8 @@ pub struct ErpNext {
     carrier_field: String,
     /// A parcel's weight when the Delivery Note has none.
     parcel_grams: u32,
+    /// The item a credit note for a refund without returned goods uses.
+    refund_item: Option<String>,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -104,6 +107,7 @@ impl ErpNext {
             tracking_field: field_setting("tracking_field", "tracking_number")?,
             carrier_field: field_setting("carrier_field", "carrier")?,
             parcel_grams,
+            refund_item: settings.get("refund_item").and_then(Value::as_str).map(str::to_owned),
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
@@ -452,6 +456,19 @@ impl Erp for ErpNext {
         }
         let next = (rows.len() == PAGE).then(|| (start + PAGE).to_string());
         Ok(Page { items, next })
+    }
+
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<String>> {
+        self.credit_note_for(refund_id).await
+    }
+
+    async fn create_credit_note(
+        &self,
+        doc: &ErpOrderRef,
+        order: &Order,
+        refund: &ferry_domain::Refund,
+    ) -> Result<String> {
+        self.make_credit_note(doc, order, refund).await
     }
 
     async fn ready_to_ship(

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ferry_domain::{
     Address, CatalogField, CatalogItem, Charge, ConnectorError, Customer, FieldError, Money, Order, OrderLine,
-    OrderStatus,
+    OrderStatus, Refund, RefundLine,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -71,6 +71,8 @@ pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $qu
       taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
       customer { id email firstName lastName phone }
       shippingAddress { name address1 address2 city zip countryCodeV2 phone }
+      refunds { id createdAt note totalRefundedSet { shopMoney { amount currencyCode } }
+        refundLineItems(first: 50) { nodes { quantity lineItem { sku } subtotalSet { shopMoney { amount currencyCode } } } } }
       lineItems(first: 50) { edges { node { sku title quantity
         originalUnitPriceSet { shopMoney { amount currencyCode } } } } }
     } }
@@ -592,6 +594,36 @@ pub struct OrderNode {
     pub customer: Option<CustomerNode>,
     pub shipping_address: Option<AddressNode>,
     pub line_items: Connection<LineItemNode>,
+    #[serde(default)]
+    pub refunds: Vec<RefundNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundNode {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub total_refunded_set: MoneyBag,
+    pub refund_line_items: Option<Nodes<RefundLineNode>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Nodes<T> {
+    pub nodes: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundLineNode {
+    pub quantity: i64,
+    pub line_item: Option<SkuOnly>,
+    pub subtotal_set: MoneyBag,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SkuOnly {
+    pub sku: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -713,6 +745,32 @@ impl OrderNode {
             },
             None => Customer { email: self.email, phone: self.phone, ..Customer::default() },
         };
+        let refunds = self
+            .refunds
+            .into_iter()
+            .map(|r| {
+                let lines = r
+                    .refund_line_items
+                    .map(|l| l.nodes)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| {
+                        Ok(RefundLine {
+                            sku: l.line_item.and_then(|i| i.sku).filter(|s| !s.trim().is_empty()),
+                            quantity: l.quantity,
+                            amount: money(&l.subtotal_set, &self.name, "refunded line")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Refund {
+                    total: money(&r.total_refunded_set, &self.name, "refund")?,
+                    id: r.id,
+                    created_at: r.created_at,
+                    note: r.note.filter(|n| !n.trim().is_empty()),
+                    lines,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let status = if self.cancelled_at.is_some() {
             OrderStatus::Cancelled
         } else if self.closed {
@@ -742,6 +800,7 @@ impl OrderNode {
             taxes_included: self.taxes_included,
             discount,
             total,
+            refunds,
         })
     }
 }

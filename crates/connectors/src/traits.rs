@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ferry_domain::{
     CatalogField, CatalogItem, CustomerField, CustomerReading, ErpOrderRef, ErpOrderSummary, Order, ReadyParcel,
-    Shipment, ShipmentRequest, StockReading, TrackingEvent,
+    Refund, Shipment, ShipmentRequest, StockReading, TrackingEvent,
 };
 
 /// One page of results and the token for the next, if any.
@@ -71,6 +71,14 @@ pub trait Erp: Customers {
 
     /// Cancels the document `id` (found with `find_order`).
     async fn cancel_order(&self, id: &str) -> Result<()>;
+
+    /// The credit note made for store refund `refund_id`, if one exists.
+    /// Called before every create, as `find_order` is.
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<String>>;
+
+    /// Creates the credit note for `refund` of store order `order`, whose
+    /// document is `doc`, storing `refund.id` on it. Returns its id.
+    async fn create_credit_note(&self, doc: &ErpOrderRef, order: &Order, refund: &Refund) -> Result<String>;
 
     /// Stock records changed at or after `since` (all when `None`), oldest
     /// change first; `after` is the previous page's `next`.

@@ -189,6 +189,29 @@ pub struct Order {
     #[serde(default)]
     pub discount: Option<Money>,
     pub total: Money,
+    /// Money given back, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// Money given back on an order, with the goods returned if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// The store's id for the refund (stable, unique).
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub note: Option<String>,
+    /// Everything refunded: the lines, and shipping or other amounts.
+    pub total: Money,
+    pub lines: Vec<RefundLine>,
+}
+
+/// Goods on a refund: `quantity` of `sku`, refunded for `amount` in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    pub sku: Option<String>,
+    pub quantity: i64,
+    pub amount: Money,
 }
 
 /// A shipping or tax charge on an order.
@@ -425,6 +448,7 @@ pub(crate) fn sample_order(id: &str, at: DateTime<Utc>, status: OrderStatus, tot
         taxes_included: true,
         discount: None,
         total: Money::parse(total, "EUR").expect("valid test money"),
+        refunds: vec![],
     }
 }
 
@@ -468,6 +492,7 @@ mod tests {
             taxes_included,
             discount: Some(eur("1.00")),
             total: eur(total),
+            refunds: vec![],
         }
     }
 

@@ -102,7 +102,7 @@ impl ErpNextSim {
                 })
                 .collect(),
         );
-        for doctype in ["Customer", "Contact", "Address", "Sales Order", "Delivery Note"] {
+        for doctype in ["Customer", "Contact", "Address", "Sales Order", "Delivery Note", "Sales Invoice"] {
             docs.insert(doctype.into(), Vec::new());
         }
         Self {
@@ -121,6 +121,18 @@ impl ErpNextSim {
             .map(|d| {
                 let r = d.get(REF_FIELD).and_then(Value::as_str).map(str::to_owned);
                 (r, d.get("docstatus").and_then(Value::as_i64).unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// (external reference, grand total) of every live credit note.
+    pub fn credit_notes(&self) -> Vec<(Option<String>, String)> {
+        self.documents("Sales Invoice")
+            .iter()
+            .filter(|d| d.get("is_return").and_then(Value::as_i64) == Some(1) && d.get("docstatus") != Some(&json!(2)))
+            .map(|d| {
+                let r = d.get(REF_FIELD).and_then(Value::as_str).map(str::to_owned);
+                (r, d.get("grand_total").and_then(Value::as_str).unwrap_or_default().to_owned())
             })
             .collect()
     }
@@ -601,11 +613,13 @@ fn link_error(label: &str, value: &str) -> Response {
     )
 }
 
-fn validate_sales_order(
-    doc: &mut Map<String, Value>,
-    docs: &HashMap<String, Vec<Map<String, Value>>>,
-) -> Result<(), Response> {
-    mandatory(doc, "Sales Order", &["customer", "delivery_date", "items"])?;
+/// Validates a Sales Order or Sales Invoice (a credit note when
+/// `is_return`) and works out its totals, as ERPNext does on save.
+fn validate_selling(doc: &mut Map<String, Value>, docs: &Docs, doctype: &str) -> Result<(), Response> {
+    let required: &[&str] =
+        if doctype == "Sales Order" { &["customer", "delivery_date", "items"] } else { &["customer", "items"] };
+    mandatory(doc, doctype, required)?;
+    let is_return = doc.get("is_return").and_then(Value::as_i64) == Some(1);
     let customer = doc.get("customer").and_then(Value::as_str).unwrap_or_default().to_owned();
     if !exists(docs, "Customer", &customer) {
         return Err(link_error("Customer", &customer));
@@ -614,7 +628,7 @@ fn validate_sales_order(
         return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "items must be a list"));
     };
     if items.is_empty() {
-        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "MandatoryError", "[Sales Order]: items"));
+        return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "MandatoryError", &format!("[{doctype}]: items")));
     }
     let mut total = Decimal::ZERO;
     for (i, item) in items.iter_mut().enumerate() {
@@ -622,13 +636,16 @@ fn validate_sales_order(
         if !exists(docs, "Item", &code) {
             return Err(link_error("Item Code", &code));
         }
-        let qty = number(item.get("qty")).filter(|q| *q > Decimal::ZERO).ok_or_else(|| {
-            frappe_error(
-                StatusCode::EXPECTATION_FAILED,
-                "ValidationError",
-                &format!("Row #{}: Quantity must be greater than zero", i + 1),
-            )
-        })?;
+        let qty = number(item.get("qty"))
+            .filter(|q| if is_return { q.is_sign_negative() && !q.is_zero() } else { *q > Decimal::ZERO })
+            .ok_or_else(|| {
+                let why = if is_return { "must be negative in a return document" } else { "must be greater than zero" };
+                frappe_error(
+                    StatusCode::EXPECTATION_FAILED,
+                    "ValidationError",
+                    &format!("Row #{}: Quantity {why}", i + 1),
+                )
+            })?;
         let rate = number(item.get("rate")).unwrap_or(Decimal::ZERO);
         total += qty * rate;
         item["amount"] = json!((qty * rate).to_string());
@@ -662,7 +679,7 @@ fn validate_sales_order(
         }
     }
     let discount = number(doc.get("discount_amount")).unwrap_or(Decimal::ZERO);
-    if discount < Decimal::ZERO || discount > total {
+    if !is_return && (discount < Decimal::ZERO || discount > total) {
         return Err(frappe_error(
             StatusCode::EXPECTATION_FAILED,
             "ValidationError",
@@ -737,12 +754,20 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
                 free_name(&docs, "Address", &format!("{title}-{kind}"))
             }
             "Sales Order" => {
-                if let Err(r) = validate_sales_order(&mut doc, &docs) {
+                if let Err(r) = validate_selling(&mut doc, &docs, "Sales Order") {
                     return r;
                 }
                 let mut series = erp.series.lock().unwrap_or_else(|e| e.into_inner());
                 *series += 1;
                 format!("SAL-ORD-{}-{:05}", Utc::now().with_timezone(&erp.tz).format("%Y"), *series)
+            }
+            "Sales Invoice" => {
+                if let Err(r) = validate_selling(&mut doc, &docs, "Sales Invoice") {
+                    return r;
+                }
+                let n = docs.get("Sales Invoice").map_or(0, Vec::len) + 1;
+                let kind = if doc.get("is_return").and_then(Value::as_i64) == Some(1) { "SINV-RET" } else { "SINV" };
+                format!("ACC-{kind}-{}-{n:05}", Utc::now().with_timezone(&erp.tz).format("%Y"))
             }
             other => {
                 return frappe_error(

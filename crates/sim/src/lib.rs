@@ -64,6 +64,12 @@ pub struct SimStats {
     /// SKUs whose available stock in the store differs from the ERP's
     /// on hand − reserved.
     pub stock_mismatches: usize,
+    /// Store refunds with no credit note in the ERP.
+    pub refunds_missing: usize,
+    /// Credit notes beyond the first for the same refund.
+    pub duplicate_credit_notes: usize,
+    /// Credit notes whose total is not minus the refund's.
+    pub credit_note_mismatches: usize,
 }
 
 impl Sim {
@@ -112,7 +118,17 @@ impl Sim {
                 store_totals.get(r).is_none_or(|t| parse(t) != parse(erp_total))
             })
             .count();
+        let credit_notes = self.erpnext.credit_notes();
+        let refunds = self.shopify.refunds();
+        let parse = |s: &str| s.parse::<rust_decimal::Decimal>().ok();
+        let notes_of = |id: &str| credit_notes.iter().filter(|(r, _)| r.as_deref() == Some(id)).collect::<Vec<_>>();
         SimStats {
+            refunds_missing: refunds.iter().filter(|(id, _)| notes_of(id).is_empty()).count(),
+            duplicate_credit_notes: refunds.iter().map(|(id, _)| notes_of(id).len().saturating_sub(1)).sum(),
+            credit_note_mismatches: refunds
+                .iter()
+                .filter(|(id, amount)| notes_of(id).iter().any(|(_, total)| parse(total).map(|t| -t) != parse(amount)))
+                .count(),
             store_orders: store_ids.len(),
             erp_sales_orders: refs.iter().filter(|(_, d)| *d != 2).count(),
             duplicates,

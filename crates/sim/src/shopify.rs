@@ -151,7 +151,9 @@ fn render(o: &SeedOrder, id: u64) -> StoredOrder {
         },
         "lineItems": { "edges": lines },
         "displayFulfillmentStatus": "UNFULFILLED",
-        "fulfillments": []
+        "displayFinancialStatus": "PAID",
+        "fulfillments": [],
+        "refunds": []
     });
     StoredOrder { id, updated_at: o.created_at, node }
 }
@@ -232,6 +234,67 @@ impl ShopifySim {
         o.node["cancelledAt"] = json!(ts(at));
         o.node["updatedAt"] = json!(ts(at));
         true
+    }
+
+    /// A person refunds an order in the Shopify admin: `lines` (SKU,
+    /// quantity) are returned at their unit price, plus `extra` (shipping or
+    /// goodwill). Returns the refund's id, or `None` for an unknown order.
+    pub fn refund_order(
+        &self,
+        id: &str,
+        lines: &[(&str, i64)],
+        extra: &str,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Option<String> {
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let o = orders.iter_mut().find(|o| o.node["id"] == id)?;
+        let mut refund_lines = Vec::new();
+        let mut total = Decimal::from_str_exact(extra).ok()?;
+        for (sku, qty) in lines {
+            let line = o.node["lineItems"]["edges"].as_array()?.iter().find(|l| l["node"]["sku"] == *sku)?;
+            let unit: Decimal = line["node"]["originalUnitPriceSet"]["shopMoney"]["amount"].as_str()?.parse().ok()?;
+            let amount = unit * Decimal::from(*qty);
+            total += amount;
+            refund_lines.push(json!({ "quantity": qty, "lineItem": { "sku": sku }, "subtotalSet": money(amount) }));
+        }
+        let n = o.node["refunds"].as_array().map_or(0, Vec::len) as u64;
+        let refund_id = format!("gid://shopify/Refund/{}", o.id * 10 + n + 1);
+        let refund = json!({ "id": refund_id, "createdAt": ts(at), "note": note, "totalRefundedSet": money(total),
+            "refundLineItems": { "nodes": refund_lines } });
+        match o.node["refunds"].as_array_mut() {
+            Some(list) => list.push(refund),
+            None => o.node["refunds"] = json!([refund]),
+        }
+        let order_total: Decimal = o.node["totalPriceSet"]["shopMoney"]["amount"].as_str()?.parse().ok()?;
+        let refunded: Decimal = o.node["refunds"]
+            .as_array()?
+            .iter()
+            .filter_map(|r| r["totalRefundedSet"]["shopMoney"]["amount"].as_str()?.parse::<Decimal>().ok())
+            .sum();
+        let status = if refunded >= order_total { "REFUNDED" } else { "PARTIALLY_REFUNDED" };
+        o.node["displayFinancialStatus"] = json!(status);
+        o.node["updatedAt"] = json!(ts(at));
+        o.updated_at = at;
+        Some(refund_id)
+    }
+
+    /// (refund id, amount) of every refund of every order.
+    pub fn refunds(&self) -> Vec<(String, String)> {
+        let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        orders
+            .iter()
+            .flat_map(|o| o.node["refunds"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| {
+                Some((r["id"].as_str()?.to_owned(), r["totalRefundedSet"]["shopMoney"]["amount"].as_str()?.to_owned()))
+            })
+            .collect()
+    }
+
+    /// One order as the Admin API shows it.
+    pub fn order_node(&self, id: &str) -> Option<Value> {
+        let orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        orders.iter().find(|o| o.node["id"] == id).map(|o| o.node.clone())
     }
 
     /// GraphQL ids of cancelled orders.

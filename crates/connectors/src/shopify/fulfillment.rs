@@ -7,7 +7,7 @@
 //! fulfilled). The order's `fulfillments { trackingInfo }` are read first,
 //! so a retry never fulfills twice.
 
-use super::{user_errors, GraphQlResponse, Shopify, UserError};
+use super::{user_errors, GraphQlResponse, Nodes, Shopify, UserError};
 use crate::Result;
 use ferry_domain::{ConnectorError, Shipment};
 use serde::Deserialize;
@@ -40,11 +40,6 @@ struct OrderFulfillment {
     fulfillment_orders: Nodes<FulfillmentOrder>,
     #[serde(default)]
     fulfillments: Vec<Fulfillment>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Nodes<T> {
-    nodes: Vec<T>,
 }
 
 #[derive(Debug, Deserialize)]

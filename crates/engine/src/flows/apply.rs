@@ -42,6 +42,7 @@ pub(crate) fn label(row: &OutboxRow) -> String {
     match row.entity.as_str() {
         "order" => format!("Order {}", field("number").unwrap_or_else(|| row.entity_key.clone())),
         "stock" => format!("Stock of {}", field("sku").unwrap_or_else(|| row.entity_key.clone())),
+        "refund" => format!("Refund {}", row.entity_key),
         "shipment" | "fulfillment" | "tracking" => {
             format!("Parcel for {}", field("label").unwrap_or_else(|| row.entity_key.clone()))
         }
@@ -58,11 +59,53 @@ pub(crate) fn wording(entity: &str) -> (&'static str, &'static str, &'static str
         "stock" => ("stock level", "stock levels", "written to"),
         "catalog" => ("product change", "product changes", "written to"),
         "customer" => ("customer change", "customer changes", "written to"),
+        "refund" => ("refund", "refunds", "booked as credit notes in"),
         "shipment" => ("parcel", "parcels", "booked with"),
         "fulfillment" => ("tracking number", "tracking numbers", "sent to"),
         "tracking" => ("tracking number", "tracking numbers", "written to"),
         _ => ("record", "records", "written to"),
     }
+}
+
+/// A refund's payload.
+#[derive(Debug, Deserialize)]
+struct RefundWrite {
+    order: Order,
+    refund: ferry_domain::Refund,
+}
+
+/// Books a store refund as a credit note, once: looked up by the refund's
+/// id first; waits while the order itself is not in the ERP yet.
+async fn credit(erp: &dyn Erp, target_name: &str, row: &OutboxRow) -> Result<Applied, ConnectorError> {
+    let w: RefundWrite = serde_json::from_value(row.payload.clone()).map_err(|e| unreadable("refund", e))?;
+    let what = format!("Refund of {} on order {}", w.refund.total, w.order.number);
+    if let Some(note) = erp.find_credit_note(&w.refund.id).await? {
+        return Ok(Applied {
+            message: format!("{what} was already in {target_name} as credit note {note}"),
+            remote: note,
+            ..Default::default()
+        });
+    }
+    let doc = match erp.find_order(&w.order.id).await? {
+        Some(doc) if doc.cancelled => {
+            return Err(ConnectorError::Rejected {
+                message: format!("{what}: its document {} is cancelled in {target_name}; book the refund by hand if money still has to go back", doc.id),
+                fields: vec![],
+            })
+        }
+        Some(doc) => doc,
+        None => {
+            return Err(ConnectorError::Transient(format!(
+                "{what}: the order is not in {target_name} yet, so its credit note waits"
+            )))
+        }
+    };
+    let note = erp.create_credit_note(&doc, &w.order, &w.refund).await?;
+    Ok(Applied {
+        message: format!("{what} booked in {target_name} as credit note {note} (against {})", doc.id),
+        remote: note,
+        ..Default::default()
+    })
 }
 
 fn not_for(target_name: &str, entity: &str) -> ConnectorError {
@@ -182,6 +225,7 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 ..Default::default()
             })
         }
+        (Target::Erp(erp), super::orders::REFUND, "credit") => credit(erp.as_ref(), target_name, row).await,
         (Target::Courier(courier), super::shipping::ENTITY, "book") => {
             super::shipping::book(courier.as_ref(), target_name, row).await
         }

@@ -10,6 +10,8 @@ use ferry_journal::{ConnectionRow, Level, NewEvent, NewWrite, PageCommit, RunOut
 use std::time::Duration;
 
 pub const ENTITY: &str = "order";
+/// Store refunds, booked as credit notes in the ERP.
+pub const REFUND: &str = "refund";
 /// Read attempts per page before the run gives up (the next run resumes
 /// from the committed cursor).
 const READ_ATTEMPTS: u32 = 4;
@@ -29,9 +31,11 @@ pub(crate) async fn run(
         report.queued = queued;
     }
     if erp.paused_reason.is_none() {
-        let (written, failed) = super::outbox::drain(inner, erp, ENTITY, mode).await?;
-        report.written = written;
-        report.failed = failed;
+        for entity in [ENTITY, REFUND] {
+            let (written, failed) = super::outbox::drain(inner, erp, entity, mode).await?;
+            report.written += written;
+            report.failed += failed;
+        }
     }
     Ok(report)
 }
@@ -152,6 +156,9 @@ async fn read_pages(
                 OrderDecision::AlreadyKnown => {}
             }
         }
+        for o in &admitted {
+            refunds(o, store_conn, erp, &mut writes, &mut events);
+        }
         let next_cursor = window.advance(&cursor, admitted.iter().map(|o| (o.id.as_str(), o.updated_at)));
         queued += inner
             .journal
@@ -176,6 +183,45 @@ async fn read_pages(
         }
     }
     Ok((fetched, queued))
+}
+
+/// Queues a credit note for each refund of `o` (the idempotency key makes a
+/// refund seen again a no-op). A cancelled order's refunds are covered by
+/// cancelling its ERP document.
+fn refunds(
+    o: &Order,
+    store: &ConnectionRow,
+    erp: &ConnectionRow,
+    writes: &mut Vec<NewWrite>,
+    events: &mut Vec<NewEvent>,
+) {
+    if o.status == ferry_domain::OrderStatus::Cancelled {
+        return;
+    }
+    for r in &o.refunds {
+        writes.push(NewWrite {
+            idempotency_key: format!("refund:{}:{}->{}", store.id, r.id, erp.id),
+            source_id: store.id.clone(),
+            target_id: erp.id.clone(),
+            entity: REFUND.into(),
+            entity_key: r.id.clone(),
+            op: "credit".into(),
+            payload: serde_json::json!({ "order": o, "refund": r }),
+            supersedes: false,
+        });
+        events.push(
+            NewEvent::new(
+                Level::Info,
+                REFUND,
+                &r.id,
+                format!(
+                    "Order {} was refunded {} in the store; a credit note for {} is queued",
+                    o.number, r.total, erp.name
+                ),
+            )
+            .on(&store.id),
+        );
+    }
 }
 
 pub(super) async fn fetch_with_retry(
