@@ -416,3 +416,15 @@ async fn refunds_become_credit_notes_once_and_to_the_cent() {
     s.engine.sync_until_idle().await.expect("sync");
     assert_eq!(s.sim.sim.stats().duplicate_credit_notes, 0, "a refund read again is not booked again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frappes_announced_rate_limit_is_paced_so_no_429_arrives() {
+    let s = scenario(12).await;
+    // 1 s of processing time per 1 s window, 25 ms a request: 40 requests a second.
+    s.sim.sim.erpnext.set_rate_limit(1_000_000, std::time::Duration::from_secs(1), 25_000);
+    s.engine.sync_until_idle().await.expect("sync");
+    let stats = s.sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (12, 0, 0), "{stats:?}");
+    let refused = s.sim.sim.erpnext.rate_limited.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(refused, 0, "Ferry waited for the window instead of running into it");
+}

@@ -54,6 +54,8 @@ pub struct ErpNext {
     parcel_grams: u32,
     /// The item a credit note for a refund without returned goods uses.
     refund_item: Option<String>,
+    /// Frappe's rate limiter (when the site sets one) announces its window.
+    window: crate::pacing::WindowBudget,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -108,6 +110,7 @@ impl ErpNext {
             carrier_field: field_setting("carrier_field", "carrier")?,
             parcel_grams,
             refund_item: settings.get("refund_item").and_then(Value::as_str).map(str::to_owned),
+            window: crate::pacing::WindowBudget::new(0.25),
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
@@ -130,8 +133,16 @@ impl ErpNext {
     /// Sends a request with the token; returns the body of a success, or
     /// the typed error for anything else.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let wait = self.window.wait();
+        if !wait.is_zero() {
+            tracing::debug!(?wait, "pacing to stay inside ERPNext's rate-limit window");
+            tokio::time::sleep(wait).await;
+        }
         let resp =
             req.header("Authorization", &self.auth).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
+        if let Some((limit, remaining, reset)) = http::rate_limit_window(resp.headers()) {
+            self.window.observe(limit, remaining, reset);
+        }
         let status = resp.status();
         if let Some(err) = http::classify_status(SYSTEM, status, resp.headers()) {
             return Err(err);

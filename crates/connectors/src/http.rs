@@ -80,6 +80,17 @@ pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
 }
 
+/// `X-RateLimit-Limit` and `X-RateLimit-Remaining` (in whatever unit the
+/// system counts: requests, or Frappe's processing time in microseconds)
+/// and the time until the window resets.
+pub fn rate_limit_window(headers: &HeaderMap) -> Option<(f64, f64, Duration)> {
+    let num = |name: &str| -> Option<f64> {
+        let v: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(v)
+    };
+    Some((num("x-ratelimit-limit")?, num("x-ratelimit-remaining")?, rate_limit_reset(headers)?))
+}
+
 /// The wait a 429 asks for: `Retry-After`, else `X-RateLimit-Reset`, else 2 s.
 pub fn rate_limit_wait(headers: &HeaderMap) -> Duration {
     retry_after(headers).or_else(|| rate_limit_reset(headers)).unwrap_or(Duration::from_secs(2))

@@ -67,9 +67,54 @@ impl CostBucket {
     }
 }
 
+/// Pacing against a fixed window announced in `X-RateLimit-Limit`,
+/// `-Remaining` and `-Reset` (Frappe's rate limiter; many REST APIs): when
+/// what remains of the window falls to `reserve` of the limit, calls wait
+/// for the window to reset instead of running into a 429. The reserve
+/// leaves room for calls already in flight.
+#[derive(Debug)]
+pub struct WindowBudget {
+    reserve: f64,
+    until: Mutex<Option<Instant>>,
+}
+
+impl WindowBudget {
+    pub fn new(reserve: f64) -> Self {
+        Self { reserve: reserve.clamp(0.0, 0.9), until: Mutex::new(None) }
+    }
+
+    /// How long to wait before the next call.
+    pub fn wait(&self) -> Duration {
+        let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
+        until.map_or(Duration::ZERO, |u| u.saturating_duration_since(Instant::now()))
+    }
+
+    /// Records what the system said of its window after a call.
+    pub fn observe(&self, limit: f64, remaining: f64, reset: Duration) {
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if limit > 0.0 && remaining <= limit * self.reserve {
+            let end = Instant::now() + reset.min(Duration::from_secs(300));
+            *until = Some(until.map_or(end, |u| u.max(end)));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_nearly_spent_waits_for_its_reset() {
+        let w = WindowBudget::new(0.25);
+        assert_eq!(w.wait(), Duration::ZERO, "nothing said yet: go");
+        w.observe(1_000_000.0, 600_000.0, Duration::from_secs(40));
+        assert_eq!(w.wait(), Duration::ZERO, "plenty left");
+        w.observe(1_000_000.0, 200_000.0, Duration::from_secs(40));
+        let wait = w.wait();
+        assert!(wait > Duration::from_secs(39) && wait <= Duration::from_secs(40), "{wait:?}");
+        w.observe(1_000_000.0, 100_000.0, Duration::from_secs(5));
+        assert!(w.wait() > Duration::from_secs(39), "a shorter report from a call in flight does not cut the wait");
+    }
 
     #[test]
     fn no_report_no_wait() {

@@ -47,6 +47,23 @@ pub struct ErpNextSim {
     docs: Mutex<HashMap<String, Vec<Map<String, Value>>>>,
     series: Mutex<u64>,
     pub faults: crate::Faults,
+    limiter: Mutex<Option<Limiter>>,
+    /// Requests refused by the rate limiter (a well-paced client sees none).
+    pub rate_limited: std::sync::atomic::AtomicU64,
+}
+
+/// Frappe's rate limiter (frappe/rate_limiter.py, `rate_limit` in
+/// site_config): a budget of request processing time in microseconds per
+/// fixed window, announced on every answer in `X-RateLimit-Limit`,
+/// `X-RateLimit-Remaining` (µs) and `X-RateLimit-Reset` (seconds), and 429
+/// with `Retry-After` once spent.
+#[derive(Debug, Clone, Copy)]
+struct Limiter {
+    limit_us: u64,
+    cost_us: u64,
+    window: std::time::Duration,
+    started: std::time::Instant,
+    used: u64,
 }
 
 impl ErpNextSim {
@@ -110,6 +127,8 @@ impl ErpNextSim {
             tz: opts.erp_timezone,
             docs: Mutex::new(docs),
             series: Mutex::new(0),
+            limiter: Mutex::new(None),
+            rate_limited: Default::default(),
             faults: crate::Faults::default(),
         }
     }
@@ -290,6 +309,35 @@ impl ErpNextSim {
         true
     }
 
+    /// Turns on Frappe's rate limiter: `limit_us` of processing time per
+    /// `window`, each request costing `cost_us`.
+    pub fn set_rate_limit(&self, limit_us: u64, window: std::time::Duration, cost_us: u64) {
+        *self.limiter.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Limiter { limit_us, cost_us, window, started: std::time::Instant::now(), used: 0 });
+    }
+
+    /// Charges one request: the headers for the answer, and whether it
+    /// may go ahead (else it is answered 429).
+    fn charge(&self) -> (Vec<(&'static str, String)>, bool) {
+        let mut guard = self.limiter.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(l) = guard.as_mut() else { return (vec![], true) };
+        if l.started.elapsed() >= l.window {
+            l.started = std::time::Instant::now();
+            l.used = 0;
+        }
+        let ok = l.used + l.cost_us <= l.limit_us;
+        if ok {
+            l.used += l.cost_us;
+        }
+        let reset = l.window.saturating_sub(l.started.elapsed()).as_secs_f64().ceil().max(1.0) as u64;
+        let headers = vec![
+            ("X-RateLimit-Limit", l.limit_us.to_string()),
+            ("X-RateLimit-Remaining", (l.limit_us - l.used.min(l.limit_us)).to_string()),
+            ("X-RateLimit-Reset", reset.to_string()),
+        ];
+        (headers, ok)
+    }
+
     /// A customer entered by hand (no email), with a shipping address.
     pub fn add_customer_with_address(&self, name: &str, postcode: &str) {
         let modified = self.now_local();
@@ -429,7 +477,23 @@ async fn serve(sim: &Sim, headers: &HeaderMap, work: impl FnOnce() -> Response) 
         Ok(slow) => slow,
         Err(r) => return r,
     };
-    let response = work();
+    let (limits, allowed) = sim.erpnext.charge();
+    let mut response = if allowed {
+        work()
+    } else {
+        sim.erpnext.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let wait = limits.iter().find(|(k, _)| *k == "X-RateLimit-Reset").map(|(_, v)| v.clone()).unwrap_or_default();
+        let mut r = frappe_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsError", "Too Many Requests");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait) {
+            r.headers_mut().insert("Retry-After", v);
+        }
+        r
+    };
+    for (k, v) in limits {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+            response.headers_mut().insert(k, v);
+        }
+    }
     if let Some(d) = slow {
         tokio::time::sleep(d).await;
     }
