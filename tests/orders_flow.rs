@@ -190,20 +190,43 @@ async fn sync_now_runs_the_scheduled_job_and_presses_coalesce() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_previews_and_writes_nothing() {
-    use ferry_engine::PreviewAction;
+    use ferry_engine::{PreviewAction, PreviewLine};
+    let orders = |lines: &[PreviewLine]| -> Vec<PreviewLine> {
+        lines
+            .iter()
+            .filter(|l| !matches!(l.action, PreviewAction::Write { .. } | PreviewAction::Hold { .. }))
+            .cloned()
+            .collect()
+    };
     let s = scenario(15).await;
+    s.sim.sim.shopify.set_price("MUG-01", "99.00");
+    s.sim.sim.erpnext.set_item_price("MUG-01", "98.00");
     let lines = s.engine.dry_run().await.expect("dry run");
-    assert_eq!(lines.len(), 15);
-    assert!(lines.iter().all(|l| l.action == PreviewAction::Create), "{lines:?}");
+    assert_eq!(orders(&lines).len(), 15);
+    assert!(orders(&lines).iter().all(|l| l.action == PreviewAction::Create), "{lines:?}");
+    let stock: Vec<_> = lines.iter().filter(|l| l.label.starts_with("Stock of")).collect();
+    assert_eq!(stock.len(), 20, "every SKU's stock would be set in the store: {lines:?}");
+    assert!(stock.iter().all(|l| l.summary.ends_with("available at gid://shopify/Location/1")), "{stock:?}");
+    let held: Vec<_> =
+        lines.iter().filter(|l| matches!(&l.action, PreviewAction::Hold { field } if field == "price")).collect();
+    assert_eq!(held.len(), 1, "the price that differs would be held, not overwritten: {lines:?}");
+    assert_eq!(held[0].summary, "store says 99 EUR, ERP says 98 EUR");
     let stats = s.sim.sim.stats();
     assert_eq!(stats.erp_sales_orders, 0, "a dry run never writes to the ERP");
+    assert_eq!(s.sim.sim.shopify.available("MUG-01"), None, "nor to the store");
     assert_eq!(s.engine.outbox_counts(None, None).expect("counts"), Default::default(), "and queues nothing");
+    assert!(s.engine.conflicts(false).expect("conflicts").is_empty(), "nor opens conflicts");
+    let left: Vec<_> = std::fs::read_dir(s.dir.path()).expect("data dir").flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with("dry-run")), "its copy is gone: {left:?}");
     let again = s.engine.dry_run().await.expect("second dry run");
-    assert_eq!(again.len(), 15, "the cursor did not move: the same orders are previewed again");
+    assert_eq!(again.len(), lines.len(), "the cursors did not move: the same is previewed again");
 
-    // After a real sync, a dry run has nothing left to say.
+    // After a real sync (and the price decided), a dry run has nothing left to say.
+    s.sim.sim.shopify.set_price("MUG-01", "98.00");
     s.engine.sync_until_idle().await.expect("sync");
-    assert!(s.engine.dry_run().await.expect("dry run after sync").is_empty());
+    s.engine.sync_until_idle().await.expect("sync");
+    let after = s.engine.dry_run().await.expect("dry run after sync");
+    assert!(after.is_empty(), "{after:?}");
 
     // A second install previewing the same systems finds the orders already
     // in the ERP (by our reference) and would link them, not post them.
@@ -214,7 +237,7 @@ async fn a_dry_run_previews_and_writes_nothing() {
     ))
     .expect("second engine");
     other.setup_demo(&ferry_tests::demo_systems(&s.sim)).expect("demo connections");
-    let lines = other.dry_run().await.expect("dry run on a fresh install");
+    let lines = orders(&other.dry_run().await.expect("dry run on a fresh install"));
     assert_eq!(lines.len(), 15);
     assert!(lines.iter().all(|l| matches!(l.action, PreviewAction::Link { .. })), "{lines:?}");
 }

@@ -118,10 +118,18 @@ pub async fn dry_run(data_dir: &Path) -> Result<ExitCode> {
                 create += 1;
                 "would cancel".to_owned()
             }
+            PreviewAction::Write { .. } => {
+                create += 1;
+                "would write".to_owned()
+            }
+            PreviewAction::Hold { field } => {
+                skip += 1;
+                format!("{field} differs on both sides; would hold it for a person")
+            }
         };
         println!("{} ({}) → {}: {what}", l.label, l.summary, l.target_id);
     }
-    println!("dry run: {create} to write, {link} to link, {skip} to skip; nothing was written");
+    println!("dry run: {create} to write, {link} to link, {skip} to skip or hold; nothing was written");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -38,7 +38,7 @@ pub enum EngineEvent {
 pub(crate) struct Inner {
     pub journal: Journal,
     pub clock: Arc<dyn Clock>,
-    pub secrets: Secrets,
+    pub secrets: Arc<Secrets>,
     pub tuning: Tuning,
     pub alert_policy: ferry_domain::AlertPolicy,
     pub live: Live,
@@ -51,6 +51,30 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    pub(crate) fn new(
+        journal: Journal,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<Secrets>,
+        tuning: Tuning,
+        demo: bool,
+    ) -> Self {
+        let (events, _) = broadcast::channel(256);
+        Self {
+            journal,
+            clock,
+            secrets,
+            tuning,
+            alert_policy: ferry_domain::AlertPolicy::default(),
+            live: Live::default(),
+            events,
+            connectors: Default::default(),
+            scheduler: Mutex::new(None),
+            demo,
+            keychain: Mutex::new(None),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// The lock that keeps one kind of work on one connection to one task
     /// at a time (e.g. `write:<id>`).
     pub fn exclusive(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -103,23 +127,8 @@ impl Engine {
     /// Opens the journal in `opts.data_dir` (creating it) and the engine on it.
     pub fn open(opts: EngineOptions) -> ApiResult<Self> {
         let journal = Journal::open_in(&opts.data_dir)?;
-        let (events, _) = broadcast::channel(256);
-        Ok(Self {
-            inner: Arc::new(Inner {
-                journal,
-                clock: opts.clock,
-                secrets: opts.secrets,
-                tuning: opts.tuning,
-                alert_policy: ferry_domain::AlertPolicy::default(),
-                live: Live::default(),
-                events,
-                connectors: Default::default(),
-                scheduler: Mutex::new(None),
-                demo: opts.demo,
-                keychain: Mutex::new(None),
-                locks: Mutex::new(HashMap::new()),
-            }),
-        })
+        let inner = Inner::new(journal, opts.clock, Arc::new(opts.secrets), opts.tuning, opts.demo);
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     pub fn journal_path(&self) -> PathBuf {
@@ -354,6 +363,7 @@ impl Engine {
             let (source, target) = crate::flows::ends(&self.inner, &flow)?;
             lines.extend(crate::flows::preview_orders(&self.inner, &source, &target).await?);
         }
+        lines.extend(crate::flows::preview_others(&self.inner).await?);
         Ok(lines)
     }
 

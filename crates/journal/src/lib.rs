@@ -66,6 +66,15 @@ impl Journal {
         Ok(Self { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
     }
 
+    /// A consistent copy of the journal at `path` (`VACUUM INTO`), e.g. for
+    /// a dry run to work on. `path` must not exist yet.
+    pub fn copy_to(&self, path: &Path) -> Result<()> {
+        let target = path.to_str().ok_or_else(|| JournalError::BadValue(format!("{} is not UTF-8", path.display())))?;
+        let conn = lock(&self.writer);
+        conn.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

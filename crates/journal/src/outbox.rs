@@ -394,6 +394,24 @@ impl Journal {
     }
 
     /// The newest write of one record to one target that was not superseded.
+    /// The newest write's id (0 for none).
+    pub fn last_write_id(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(id), 0) FROM outbox", [], |r| r.get(0))?))
+    }
+
+    /// Waiting writes queued after write `id`, in order.
+    pub fn pending_writes_after(&self, id: i64) -> Result<Vec<OutboxRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE id > ?1 AND state = 'pending' ORDER BY id"))?;
+            let mut rows = stmt.query([id])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(row_to_outbox(r)?);
+            }
+            Ok(out)
+        })
+    }
+
     pub fn latest_write(&self, entity: &str, entity_key: &str, target_id: &str) -> Result<Option<OutboxRow>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(

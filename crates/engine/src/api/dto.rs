@@ -135,6 +135,10 @@ pub enum PreviewAction {
     Skip,
     /// Cancel the target's document (the store order was cancelled).
     Cancel,
+    /// Write a change (stock level, product or customer fields, a booking).
+    Write { op: String },
+    /// Different on both sides: would be held as a conflict for a person.
+    Hold { field: String },
 }
 
 /// One line of a dry run.

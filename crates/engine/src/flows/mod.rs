@@ -1,7 +1,7 @@
 //! Flows: one job per (flow, source, target). Each run plans, then applies
 //! through the outbox.
 
-mod apply;
+pub(crate) mod apply;
 pub(crate) mod catalog;
 mod customers;
 pub(crate) mod fields;
@@ -12,7 +12,7 @@ mod reconcile;
 mod shipping;
 mod stock;
 
-pub(crate) use preview::preview_orders;
+pub(crate) use preview::{preview_orders, preview_others};
 pub(crate) use reconcile::reconcile_orders;
 
 use crate::api::{ApiError, ApiResult, FlowCounts, Inner};
@@ -31,6 +31,8 @@ pub(crate) enum RunMode {
     /// Wait out retries and rate limits until nothing is left that can
     /// succeed now (CLI `--once`, tests).
     UntilIdle,
+    /// Read and decide, write nothing (a dry run, on a copy of the journal).
+    DryRun,
 }
 
 /// Built connectors, kept between runs so that pacing state survives.

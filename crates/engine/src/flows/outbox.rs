@@ -24,6 +24,9 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 /// (written, dead-lettered).
 pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode: RunMode) -> ApiResult<(u64, u64)> {
     let now = inner.now();
+    if mode == RunMode::DryRun {
+        return Ok((0, 0));
+    }
     if inner.journal.due_writes(&erp.id, entity, now, 1)?.is_empty() && mode == RunMode::Scheduled {
         return Ok((0, 0));
     }

@@ -71,7 +71,7 @@ pub(crate) async fn run(
             counts.failed += failed;
         }
     }
-    if courier.paused_reason.is_none() {
+    if courier.paused_reason.is_none() && mode != RunMode::DryRun {
         track(inner, courier).await?;
     }
     Ok(counts)
