@@ -64,7 +64,11 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             (real, None)
         };
-        engine.start_scheduler(schedule(demo))?;
+        let schedule = schedule(demo);
+        engine.start_scheduler(schedule)?;
+        if let (Some(sim), false) = (&sim, schedule == Schedule::manual()) {
+            demo_life(sim.sim.clone());
+        }
         Ok::<_, Box<dyn std::error::Error>>((engine, sim))
     })?;
     forward_changes(app.handle().clone(), engine.clone());
@@ -78,6 +82,17 @@ async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<Runnin
     let sim_options = SimOptions { orders, ..SimOptions::default() };
     let demo = ferry_engine::demo::start(EngineOptions::new(dir, Secrets::os_keychain()), sim_options).await?;
     Ok((demo.engine, Some(demo.sim)))
+}
+
+/// The demo shop's day goes on while the window is open: orders arrive,
+/// the warehouse ships, parcels move (see `Sim::tick`).
+fn demo_life(sim: std::sync::Arc<ferry_sim::Sim>) {
+    tauri::async_runtime::spawn(async move {
+        for n in 0u64.. {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            sim.tick(n);
+        }
+    });
 }
 
 /// Pushes a fresh overview after changes, at most every 200 ms, so a burst

@@ -33,6 +33,7 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
         ferry_engine::demo::start(EngineOptions::new(&dir, Secrets::os_keychain()), sim_options).await?;
     println!("Demo shop (Shopify emulator): {}", sim.shopify_url());
     println!("Demo ERP (ERPNext emulator):  {}", sim.erpnext_url());
+    println!("Demo courier (EasyPost emulator): {}", sim.easypost_url());
     println!("Journal: {}", engine.journal_path().display());
     match placed {
         SecretSource::Keychain => println!("Demo tokens are stored in the OS keychain."),
@@ -72,14 +73,23 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
 
     if once {
         engine.sync_until_idle().await?;
+        // The warehouse ships a few orders; the parcels move on; one is not delivered.
+        for so in sim.sim.erpnext.unshipped_sales_orders().iter().take(3) {
+            sim.sim.erpnext.ship_sales_order(so, 0.6);
+        }
+        engine.sync_until_idle().await?;
+        for _ in 0..3 {
+            sim.sim.easypost.move_parcels(3);
+        }
+        engine.sync_until_idle().await?;
     } else {
         engine.start_scheduler(Schedule::every(Duration::from_secs(5)))?;
         let arrivals = {
             let sim = sim.sim.clone();
             tokio::spawn(async move {
-                loop {
+                for n in 0u64.. {
                     tokio::time::sleep(Duration::from_secs(3)).await;
-                    sim.shopify.place_orders(1 + fastrand_like(), chrono::Utc::now());
+                    sim.tick(n);
                 }
             })
         };
@@ -93,11 +103,16 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
     if let Ok(c) = engine.outbox_counts(None, Some("order")) {
         println!("posted {} orders to the ERP, {} waiting, {} failed", c.done, c.pending, c.dead);
     }
+    if let Ok(parcels) = engine.parcels(10_000) {
+        let count = |status: &str| parcels.iter().filter(|p| p.status == status).count();
+        println!(
+            "booked {} parcels: {} delivered, {} not delivered, {} on their way",
+            parcels.len(),
+            count("delivered"),
+            count("failed_delivery") + count("returned_to_sender"),
+            parcels.len() - count("delivered") - count("failed_delivery") - count("returned_to_sender")
+        );
+    }
     println!("{}", summary(stats));
     Ok(if stats.duplicates == 0 && (!once || stats.missing == 0) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// 0 or 1, varying over time, without a random crate.
-fn fastrand_like() -> usize {
-    (chrono::Utc::now().timestamp_subsec_millis() % 2) as usize
 }

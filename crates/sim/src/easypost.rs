@@ -186,6 +186,34 @@ impl EasyPostSim {
         true
     }
 
+    /// Moves every parcel still on its way one scan further: pre-transit,
+    /// in transit, out for delivery, then delivered — except every
+    /// `fail_every`th parcel (0: none), whose delivery fails.
+    pub fn move_parcels(&self, fail_every: usize) {
+        let codes: Vec<(usize, String, String)> = {
+            let book = self.book();
+            book.shipments
+                .iter()
+                .filter_map(|s| s.purchase.as_ref())
+                .enumerate()
+                .map(|(i, p)| (i, p.tracking_code.clone(), p.status.clone()))
+                .collect()
+        };
+        for (i, code, status) in codes {
+            let fails = fail_every > 0 && (i + 1) % fail_every == 0;
+            let next = match status.as_str() {
+                "pre_transit" => Some(("in_transit", "Arrived at the sorting centre")),
+                "in_transit" => Some(("out_for_delivery", "Out for delivery")),
+                "out_for_delivery" if fails => Some(("failure", "Recipient not at home, no safe place to leave it")),
+                "out_for_delivery" => Some(("delivered", "Delivered")),
+                _ => None,
+            };
+            if let Some((status, message)) = next {
+                self.advance(&code, status, message);
+            }
+        }
+    }
+
     /// A shipment someone made outside Ferry (in the EasyPost dashboard),
     /// created at `created_at`, bought when `purchased`. Returns its id.
     pub fn insert_shipment(&self, reference: &str, created_at: DateTime<Utc>, purchased: bool) -> String {

@@ -351,6 +351,26 @@ impl ErpNextSim {
         })));
     }
 
+    /// Submitted Sales Orders no Delivery Note was made against yet, oldest first.
+    pub fn unshipped_sales_orders(&self) -> Vec<String> {
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let shipped: std::collections::HashSet<&str> = docs
+            .get("Delivery Note")
+            .into_iter()
+            .flatten()
+            .flat_map(|d| d.get("items").and_then(Value::as_array).into_iter().flatten())
+            .filter_map(|i| i.get("against_sales_order").and_then(Value::as_str))
+            .collect();
+        docs.get("Sales Order")
+            .into_iter()
+            .flatten()
+            .filter(|d| d.get("docstatus") == Some(&json!(1)))
+            .filter_map(|d| d.get("name").and_then(Value::as_str))
+            .filter(|n| !shipped.contains(n))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The warehouse ships a Sales Order: a submitted Delivery Note made
     /// against it (items, customer, its address, net weight), as the desk's
     /// "Create → Delivery Note" then "Submit" would. Returns its name.

@@ -82,6 +82,22 @@ impl Sim {
         })
     }
 
+    /// The shop's day goes on, one tick at a time (the demo calls it every
+    /// few seconds): an order now and then, the warehouse ships the oldest
+    /// open order every other tick, and parcels move on; one in seven is
+    /// not delivered.
+    pub fn tick(&self, n: u64) {
+        if n % 2 == 0 {
+            self.shopify.place_orders(1, Utc::now());
+        }
+        if n % 2 == 1 {
+            if let Some(so) = self.erpnext.unshipped_sales_orders().first() {
+                self.erpnext.ship_sales_order(so, 0.6);
+            }
+        }
+        self.easypost.move_parcels(7);
+    }
+
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .nest("/shopify", shopify::router(self.clone()))
