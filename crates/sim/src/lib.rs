@@ -87,10 +87,10 @@ impl Sim {
     /// open order every other tick, and parcels move on; one in seven is
     /// not delivered.
     pub fn tick(&self, n: u64) {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             self.shopify.place_orders(1, Utc::now());
         }
-        if n % 2 == 1 {
+        if !n.is_multiple_of(2) {
             if let Some(so) = self.erpnext.unshipped_sales_orders().first() {
                 self.erpnext.ship_sales_order(so, 0.6);
             }
