@@ -5,10 +5,12 @@
 pub mod easypost;
 pub mod erpnext;
 pub mod http;
+pub mod odoo;
 pub mod pacing;
 pub mod settings;
 pub mod shopify;
 mod traits;
+pub mod woocommerce;
 
 pub use settings::{validate_base_url, SettingsError};
 pub use traits::{Courier, Customers, Erp, Page, Store};

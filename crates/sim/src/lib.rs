@@ -6,9 +6,11 @@
 
 pub mod easypost;
 pub mod erpnext;
+pub mod odoo;
 mod faults;
 pub mod seed;
 pub mod shopify;
+pub mod woocommerce;
 
 pub use faults::{Chaos, Faults};
 
