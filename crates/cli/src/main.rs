@@ -1,6 +1,7 @@
 //! `ferry`: Ferry without a window. The same engine API as the desktop app.
 
 mod conflicts;
+mod connections;
 mod demo;
 mod status;
 
@@ -75,11 +76,68 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         days: u32,
     },
+    /// Add, list, test or remove connections (the secret is read from standard input).
+    Connections {
+        #[command(subcommand)]
+        action: ConnectionAction,
+    },
+    /// Switch flows between connections on or off, or list them.
+    Flows {
+        #[command(subcommand)]
+        action: FlowAction,
+    },
     /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
     Status {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ConnectionAction {
+    /// Check a system with its secret (from standard input), then save it.
+    Add {
+        /// shopify, erpnext, easypost, ...
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        url: String,
+        /// A setting, key=value (repeat for more).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Every connection, without secrets.
+    List,
+    /// Check a saved connection with its stored secret.
+    Test { name: String },
+    /// Remove a connection and its keychain entry.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum FlowAction {
+    /// Switch a flow on: orders, stock, catalog, customers or shipping.
+    Enable {
+        flow: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// A flow setting, key=value (repeat for more).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Switch a flow off (its settings and position are kept).
+    Disable {
+        flow: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Every flow, on or off.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -157,5 +215,18 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Rescan { hours } => status::rescan(&data_dir, hours),
         Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
         Command::Conflicts { action, all } => conflicts::run(&data_dir, action, all),
+        Command::Connections { action } => match action {
+            ConnectionAction::Add { kind, name, url, set } => {
+                connections::add(&data_dir, &kind, &name, &url, &set).await
+            }
+            ConnectionAction::List => connections::list(&data_dir),
+            ConnectionAction::Test { name } => connections::test(&data_dir, &name).await,
+            ConnectionAction::Remove { name } => connections::remove(&data_dir, &name),
+        },
+        Command::Flows { action } => match action {
+            FlowAction::Enable { flow, from, to, set } => connections::enable(&data_dir, &flow, &from, &to, &set),
+            FlowAction::Disable { flow, from, to } => connections::disable(&data_dir, &flow, &from, &to),
+            FlowAction::List => connections::flows(&data_dir),
+        },
     }
 }

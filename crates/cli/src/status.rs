@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-fn open(data_dir: &Path) -> Result<Engine> {
+pub fn open(data_dir: &Path) -> Result<Engine> {
     Engine::open(EngineOptions::new(data_dir, Secrets::os_keychain()))
         .with_context(|| format!("opening the journal in {}", data_dir.display()))
 }

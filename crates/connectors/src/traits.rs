@@ -51,6 +51,12 @@ pub trait Store: Customers {
     /// Sets one catalog field of `sku`.
     async fn set_catalog_field(&self, sku: &str, field: &CatalogField) -> Result<()>;
 
+    /// A cheap read that proves the address and credentials work (the
+    /// orders changed from now on: usually none).
+    async fn check(&self) -> Result<()> {
+        self.orders_page(Some(Utc::now()), None).await.map(|_| ())
+    }
+
     /// Marks store order `order_id` shipped with this parcel (the customer
     /// is told). Safe to repeat: an order already fulfilled with this
     /// tracking number is left as it is.
@@ -64,6 +70,11 @@ pub trait Erp: Customers {
     /// Called before every create: this is what makes a retry after a crash
     /// safe.
     async fn find_order(&self, external_ref: &str) -> Result<Option<ErpOrderRef>>;
+
+    /// A cheap read that proves the address and credentials work.
+    async fn check(&self) -> Result<()> {
+        self.find_order("ferry-connection-check").await.map(|_| ())
+    }
 
     /// Creates the document for `order`, storing `order.id` on it as our
     /// external reference.
@@ -114,6 +125,11 @@ pub trait Courier: Send + Sync {
     /// buys the requested service (or the cheapest rate) and returns it with
     /// its tracking number and label.
     async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment>;
+
+    /// A cheap read that proves the address and credentials work.
+    async fn check(&self) -> Result<()> {
+        self.find_shipment("ferry-connection-check").await.map(|_| ())
+    }
 
     /// Every scan of the parcel so far, oldest first.
     async fn tracking(&self, shipment: &Shipment) -> Result<Vec<TrackingEvent>>;

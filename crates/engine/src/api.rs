@@ -17,11 +17,13 @@ pub use crate::scheduler::Schedule;
 pub use ferry_domain::{AlertKind, Delivery, DriftItem};
 pub use ferry_journal::OutboxCounts;
 
+mod connections;
 mod dto;
 mod error;
 mod options;
 mod overview;
 
+pub use connections::{id_from_name, ConnectionInfo, FlowInfo};
 pub use dto::*;
 pub use error::{ApiError, ApiResult};
 pub use options::{EngineOptions, Tuning};

@@ -1,0 +1,226 @@
+//! Configuring connections and flows: what `ferry connections …`,
+//! `ferry flows …` and the app's Connections page use. A connection is
+//! checked against the real system with its secret before it is saved;
+//! the secret goes to the keychain and is never shown again.
+
+use super::{ApiError, ApiResult, ConnectionSpec, Engine};
+use chrono::{DateTime, Utc};
+use ferry_journal::{FlowRow, Role};
+use serde::Serialize;
+
+/// A configured connection, as listed (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub role: Role,
+    pub base_url: String,
+    pub settings: serde_json::Value,
+    /// Whether a secret is stored for it (keychain or, headless, the environment).
+    pub secret_set: bool,
+    pub paused_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A flow between two connections, as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowInfo {
+    pub flow: String,
+    pub source_id: String,
+    pub target_id: String,
+    pub enabled: bool,
+    pub settings: serde_json::Value,
+}
+
+/// The id a connection gets from its name: `My Shop!` → `my-shop`.
+pub fn id_from_name(name: &str) -> String {
+    let mut id = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_owned()
+}
+
+impl Engine {
+    /// Every configured connection.
+    pub fn connections(&self) -> ApiResult<Vec<ConnectionInfo>> {
+        let rows = self.inner.journal.connections()?;
+        Ok(rows
+            .into_iter()
+            .map(|c| ConnectionInfo {
+                secret_set: self.inner.secrets.get(&c.id).is_ok(),
+                id: c.id,
+                name: c.name,
+                kind: c.kind,
+                role: c.role,
+                base_url: c.base_url,
+                settings: c.settings,
+                paused_reason: c.paused_reason,
+                created_at: c.created_at,
+            })
+            .collect())
+    }
+
+    /// The connection called `name_or_id` (its id, or its name in any case).
+    pub fn find_connection(&self, name_or_id: &str) -> ApiResult<ConnectionInfo> {
+        let all = self.connections()?;
+        all.iter()
+            .find(|c| c.id == name_or_id)
+            .or_else(|| all.iter().find(|c| c.name.eq_ignore_ascii_case(name_or_id)))
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+                ApiError::new(
+                    "not_found",
+                    format!(
+                        "no connection called {name_or_id:?}; configured: {}",
+                        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    ),
+                )
+            })
+    }
+
+    /// Checks what can be checked without the secret: the kind, the
+    /// address and the settings.
+    pub fn validate_connection(&self, spec: &ConnectionSpec) -> ApiResult<()> {
+        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
+        let base = url.as_str().trim_end_matches('/');
+        // A placeholder secret of the right shape per kind: only settings are judged here.
+        let role = ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind).map(|(_, r)| *r);
+        let result = match role {
+            Some("store") => ferry_connectors::store(&spec.kind, base, &spec.settings, "x:y").map(|_| ()),
+            Some("erp") => ferry_connectors::erp(&spec.kind, base, &spec.settings, "x:y").map(|_| ()),
+            Some(_) => ferry_connectors::courier(&spec.kind, base, &spec.settings, "x").map(|_| ()),
+            None => {
+                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
+                return Err(ApiError::new(
+                    "settings",
+                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
+                ));
+            }
+        };
+        match result {
+            Err(ferry_connectors::SettingsError::BadSecret(_)) | Ok(()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Builds the connector for `spec` with `secret` and makes one cheap
+    /// read: proves the address, the settings and the credentials.
+    pub async fn check_connection(&self, spec: &ConnectionSpec, secret: &str) -> ApiResult<()> {
+        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
+        let base = url.as_str().trim_end_matches('/');
+        let role = ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind).map(|(_, r)| *r);
+        let checked = match role {
+            Some("store") => ferry_connectors::store(&spec.kind, base, &spec.settings, secret)?.check().await,
+            Some("erp") => ferry_connectors::erp(&spec.kind, base, &spec.settings, secret)?.check().await,
+            Some(_) => ferry_connectors::courier(&spec.kind, base, &spec.settings, secret)?.check().await,
+            None => {
+                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
+                return Err(ApiError::new(
+                    "settings",
+                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
+                ));
+            }
+        };
+        checked.map_err(|e| {
+            ApiError::new(e.code(), format!("{} ({}) did not answer as expected: {e}", spec.name, spec.kind))
+        })
+    }
+
+    /// Checks `spec` with `secret`, then saves it and puts the secret in
+    /// the keychain. Nothing is saved when the check fails.
+    pub async fn add_connection(&self, spec: &ConnectionSpec, secret: &str) -> ApiResult<()> {
+        if secret.trim().is_empty() {
+            return Err(ApiError::new("secret", "the secret is empty; give it on standard input"));
+        }
+        if self.inner.journal.connection(&spec.id)?.is_some() {
+            return Err(ApiError::new(
+                "settings",
+                format!("a connection {:?} exists already; remove it first, or pick another name", spec.id),
+            ));
+        }
+        self.check_connection(spec, secret.trim()).await?;
+        self.put_connection(spec)?;
+        if let Err(e) = self.store_secret(&spec.id, secret.trim()) {
+            // No connection without its secret: undo.
+            self.inner.journal.remove_connection(&spec.id)?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Checks a saved connection with its stored secret; a connection
+    /// paused for its credentials resumes when the check passes.
+    pub async fn test_connection(&self, id: &str) -> ApiResult<()> {
+        let c = self
+            .inner
+            .journal
+            .connection(id)?
+            .ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))?;
+        let (secret, _) = self.inner.secrets.get(id)?;
+        let spec = ConnectionSpec {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            name: c.name.clone(),
+            base_url: c.base_url.clone(),
+            settings: c.settings.clone(),
+        };
+        self.check_connection(&spec, &secret).await?;
+        if c.paused_reason.is_some() {
+            self.inner.journal.set_paused(id, None)?;
+            self.inner.changed();
+        }
+        Ok(())
+    }
+
+    /// Every flow, enabled or not.
+    pub fn flows(&self) -> ApiResult<Vec<FlowInfo>> {
+        Ok(self
+            .inner
+            .journal
+            .flows()?
+            .into_iter()
+            .map(|f| FlowInfo {
+                flow: f.flow,
+                source_id: f.source_id,
+                target_id: f.target_id,
+                enabled: f.enabled,
+                settings: f.settings,
+            })
+            .collect())
+    }
+
+    /// Switches a flow off (kept, with its settings and cursors, to switch on again).
+    pub fn disable_flow(&self, flow: &str, source_id: &str, target_id: &str) -> ApiResult<()> {
+        let existing = self
+            .inner
+            .journal
+            .flows()?
+            .into_iter()
+            .find(|f| f.flow == flow && f.source_id == source_id && f.target_id == target_id)
+            .ok_or_else(|| ApiError::new("not_found", format!("no {flow} flow from {source_id} to {target_id}")))?;
+        self.inner.journal.set_flow(&FlowRow { enabled: false, ..existing })?;
+        self.inner.changed();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_names() {
+        assert_eq!(id_from_name("My Shop!"), "my-shop");
+        assert_eq!(id_from_name("  ERPNext  (live) "), "erpnext-live");
+        assert_eq!(id_from_name("¡¡"), "");
+    }
+}
