@@ -6,8 +6,8 @@
 
 pub mod easypost;
 pub mod erpnext;
-pub mod odoo;
 mod faults;
+pub mod odoo;
 pub mod seed;
 pub mod shopify;
 pub mod woocommerce;
