@@ -1,5 +1,6 @@
 //! `ferry`: Ferry without a window. The same engine API as the desktop app.
 
+mod bench;
 mod conflicts;
 mod connections;
 mod demo;
@@ -75,6 +76,11 @@ enum Command {
     Reconcile {
         #[arg(long, default_value_t = 7)]
         days: u32,
+    },
+    /// Measure a first sync, a quiet sync, a dry run and a re-scan on the demo systems; prints figures.
+    Bench {
+        #[arg(long, default_value_t = 2000)]
+        orders: usize,
     },
     /// Add, list, test or remove connections (the secret is read from standard input).
     Connections {
@@ -215,6 +221,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Rescan { hours } => status::rescan(&data_dir, hours),
         Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
         Command::Conflicts { action, all } => conflicts::run(&data_dir, action, all),
+        Command::Bench { orders } => bench::bench(orders).await,
         Command::Connections { action } => match action {
             ConnectionAction::Add { kind, name, url, set } => {
                 connections::add(&data_dir, &kind, &name, &url, &set).await

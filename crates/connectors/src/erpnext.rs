@@ -56,6 +56,9 @@ pub struct ErpNext {
     refund_item: Option<String>,
     /// Frappe's rate limiter (when the site sets one) announces its window.
     window: crate::pacing::WindowBudget,
+    /// (doctype, name, modified) of Contacts and Addresses → the customers
+    /// they link to (see `customers::linked_customers`).
+    links_seen: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
     client: reqwest::Client,
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
@@ -111,6 +114,7 @@ impl ErpNext {
             parcel_grams,
             refund_item: settings.get("refund_item").and_then(Value::as_str).map(str::to_owned),
             window: crate::pacing::WindowBudget::new(0.25),
+            links_seen: Default::default(),
             delivery_after_days,
             shipping_account: settings.get("shipping_account").and_then(Value::as_str).map(str::to_owned),
             tax_account: settings.get("tax_account").and_then(Value::as_str).map(str::to_owned),
@@ -268,7 +272,11 @@ impl ErpNext {
             if let Some(country) = a.country.as_deref().and_then(country_name) {
                 doc["country"] = json!(country);
             }
-            self.call(Method::POST, &self.resource_url("Address"), &[], Some(&doc)).await?;
+            let address = self.call(Method::POST, &self.resource_url("Address"), &[], Some(&doc)).await?;
+            // As the Customer form's quick entry does: the first address is the primary one.
+            let url = format!("{}/{}", self.resource_url("Customer"), urlencoding::encode(&customer));
+            let primary = json!({ "customer_primary_address": string_field(&address, "name", "Address")? });
+            self.call(Method::PUT, &url, &[], Some(&primary)).await?;
         }
         Ok(customer)
     }

@@ -558,6 +558,7 @@ fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> 
             Some("<=") => order().is_some_and(|o| o.is_le()),
             Some(">") => order().is_some_and(|o| o.is_gt()),
             Some("<") => order().is_some_and(|o| o.is_lt()),
+            Some("in") => value.as_array().is_some_and(|list| list.contains(&actual)),
             Some(other) => return Err(format!("operator {other:?} is not supported by the emulator")),
             None => return Err("operator must be text".into()),
         };

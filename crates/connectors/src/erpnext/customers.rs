@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use ferry_domain::{Address, ConnectorError, Customer, CustomerField, CustomerReading};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const PAGE: usize = 200;
 /// Where a read of changed customers is: which doctype, and how far.
@@ -59,32 +60,77 @@ impl ErpNext {
         }
     }
 
-    /// Reads customer `name` whole; `changed` is the newest `modified` that
-    /// made us read it (the customer's own, its contact's or its address's).
-    async fn reading(&self, name: &str, changed: Option<DateTime<Utc>>) -> Result<Option<CustomerReading>> {
-        let Some(doc) = self.get_doc("Customer", name).await? else { return Ok(None) };
-        let own = self.site_time(&string_field(&doc, "modified", "Customer")?)?;
-        let address = self.customer_address(&doc, name).await?.map(|a| Address {
-            name: text(&a, "address_title"),
-            line1: text(&a, "address_line1"),
-            line2: text(&a, "address_line2"),
-            city: text(&a, "city"),
-            postcode: text(&a, "pincode"),
-            country: text(&a, "country").and_then(|c| country_code(&c)),
-            phone: text(&a, "phone"),
-        });
-        Ok(Some(CustomerReading {
-            id: name.to_owned(),
-            updated_at: changed.map_or(own, |c| c.max(own)),
-            customer: Customer {
-                id: Some(name.to_owned()),
-                email: text(&doc, "email_id"),
-                first_name: text(&doc, "customer_name"),
-                last_name: None,
-                phone: text(&doc, "mobile_no"),
-                addresses: address.into_iter().collect(),
-            },
-        }))
+    /// Reads customers `names` whole, in a few list calls: the customers,
+    /// then their primary addresses; only a customer without a primary
+    /// address costs one more call (the first address linked to it).
+    /// `changed` is the newest `modified` that made us read each (its own,
+    /// its contact's or its address's).
+    async fn readings(
+        &self,
+        names: &[String],
+        changed: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<Vec<CustomerReading>> {
+        if names.is_empty() {
+            return Ok(vec![]);
+        }
+        let fields = json!(["name", "customer_name", "email_id", "mobile_no", "customer_primary_address", "modified"]);
+        let docs = self.list("Customer", json!([["name", "in", names]]), fields, names.len() as u32).await?;
+        let primaries: Vec<String> = docs.iter().filter_map(|d| text(d, "customer_primary_address")).collect();
+        let mut addresses: HashMap<String, Value> = HashMap::new();
+        if !primaries.is_empty() {
+            let fields = json!([
+                "name",
+                "address_title",
+                "address_line1",
+                "address_line2",
+                "city",
+                "pincode",
+                "country",
+                "phone"
+            ]);
+            let rows = self.list("Address", json!([["name", "in", primaries]]), fields, primaries.len() as u32).await?;
+            for r in rows {
+                if let Some(n) = text(&r, "name") {
+                    addresses.insert(n, r);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            let name = string_field(doc, "name", "Customer")?;
+            let own = self.site_time(&string_field(doc, "modified", "Customer")?)?;
+            let address = match text(doc, "customer_primary_address").and_then(|a| addresses.remove(&a)) {
+                Some(a) => Some(a),
+                None => self.customer_address(&json!({}), &name).await?,
+            };
+            let address = address.map(|a| Address {
+                name: text(&a, "address_title"),
+                line1: text(&a, "address_line1"),
+                line2: text(&a, "address_line2"),
+                city: text(&a, "city"),
+                postcode: text(&a, "pincode"),
+                country: text(&a, "country").and_then(|c| country_code(&c)),
+                phone: text(&a, "phone"),
+            });
+            out.push(CustomerReading {
+                id: name.clone(),
+                updated_at: changed.get(&name).map_or(own, |c| (*c).max(own)),
+                customer: Customer {
+                    id: Some(name),
+                    email: text(doc, "email_id"),
+                    first_name: text(doc, "customer_name"),
+                    last_name: None,
+                    phone: text(doc, "mobile_no"),
+                    addresses: address.into_iter().collect(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reads customer `name` whole, or `None` when it no longer exists.
+    async fn reading(&self, name: &str) -> Result<Option<CustomerReading>> {
+        Ok(self.readings(&[name.to_owned()], &HashMap::new()).await?.pop())
     }
 
     pub(super) async fn read_customers(
@@ -126,27 +172,28 @@ impl ErpNext {
                 )))
             }
         };
-        let mut items = Vec::new();
+        // Which customers this page is about, and the newest change that says so.
+        let mut changed: HashMap<String, DateTime<Utc>> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
         for row in &rows {
             let name = string_field(row, "name", doctype)?;
             let modified = self.site_time(&string_field(row, "modified", doctype)?)?;
             let customers = if doctype == "Customer" {
                 vec![name]
             } else {
-                let Some(doc) = self.get_doc(doctype, &name).await? else { continue };
-                doc.get("links")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| l.get("link_doctype").and_then(Value::as_str) == Some("Customer"))
-                    .filter_map(|l| text(l, "link_name"))
-                    .collect()
+                self.linked_customers(doctype, &name, &modified).await?
             };
             for c in customers {
-                if let Some(r) = self.reading(&c, Some(modified)).await? {
-                    items.push(r);
+                let at = changed.entry(c.clone()).or_insert(modified);
+                *at = (*at).max(modified);
+                if !order.contains(&c) {
+                    order.push(c);
                 }
             }
+        }
+        let mut items = Vec::with_capacity(order.len());
+        for chunk in order.chunks(100) {
+            items.extend(self.readings(chunk, &changed).await?);
         }
         let next = if rows.len() == PAGE {
             Some(format!("{phase}:{}", start + PAGE))
@@ -159,13 +206,38 @@ impl ErpNext {
     }
 
     pub(super) async fn read_customer(&self, id: &str) -> Result<Option<CustomerReading>> {
-        self.reading(id, None).await
+        self.reading(id).await
+    }
+
+    /// The customers a Contact or Address links to. What a document links
+    /// to at one `modified` never changes, so it is remembered: a re-read
+    /// of the overlap window costs no call for it.
+    async fn linked_customers(&self, doctype: &str, name: &str, modified: &DateTime<Utc>) -> Result<Vec<String>> {
+        let key = format!("{doctype}\u{1f}{name}\u{1f}{}", modified.timestamp_micros());
+        if let Some(hit) = self.links_seen.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let Some(doc) = self.get_doc(doctype, name).await? else { return Ok(vec![]) };
+        let customers: Vec<String> = doc
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|l| l.get("link_doctype").and_then(Value::as_str) == Some("Customer"))
+            .filter_map(|l| text(l, "link_name"))
+            .collect();
+        let mut seen = self.links_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 50_000 {
+            seen.clear(); // a memo, not a store: start again rather than grow without end
+        }
+        seen.insert(key, customers.clone());
+        Ok(customers)
     }
 
     pub(super) async fn customer_by_email(&self, email: &str) -> Result<Option<CustomerReading>> {
         let rows = self.list("Customer", json!([["email_id", "=", email]]), json!(["name"]), 1).await?;
         match rows.first() {
-            Some(row) => self.reading(&string_field(row, "name", "Customer")?, None).await,
+            Some(row) => self.reading(&string_field(row, "name", "Customer")?).await,
             None => Ok(None),
         }
     }
