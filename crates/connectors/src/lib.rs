@@ -20,7 +20,8 @@ use ferry_domain::ConnectorError;
 pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 
 /// The kinds this build can connect to.
-pub const KINDS: &[(&str, &str)] = &[("shopify", "store"), ("erpnext", "erp"), ("easypost", "courier")];
+pub const KINDS: &[(&str, &str)] =
+    &[("shopify", "store"), ("woocommerce", "store"), ("erpnext", "erp"), ("odoo", "erp"), ("easypost", "courier")];
 
 /// Builds the store connector for `kind`.
 pub fn store(
@@ -31,6 +32,7 @@ pub fn store(
 ) -> Result<Box<dyn Store>, SettingsError> {
     match kind {
         "shopify" => Ok(Box::new(shopify::Shopify::new(base_url, settings, secret)?)),
+        "woocommerce" => Ok(Box::new(woocommerce::WooCommerce::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "store" }),
     }
 }
@@ -44,6 +46,7 @@ pub fn erp(
 ) -> Result<Box<dyn Erp>, SettingsError> {
     match kind {
         "erpnext" => Ok(Box::new(erpnext::ErpNext::new(base_url, settings, secret)?)),
+        "odoo" => Ok(Box::new(odoo::Odoo::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "ERP" }),
     }
 }

@@ -1,6 +1,7 @@
 //! Faithful emulators of the external systems, served over loopback HTTP:
-//! Shopify's GraphQL Admin API under `/shopify`, ERPNext's REST API under
-//! `/erpnext` and EasyPost's API under `/easypost`. Data is seeded
+//! Shopify's GraphQL Admin API under `/shopify`, WooCommerce's REST API
+//! under `/woocommerce`, ERPNext's REST API under `/erpnext`, Odoo's JSON-2
+//! and JSON-RPC APIs under `/odoo` and EasyPost's API under `/easypost`. Data is seeded
 //! deterministically; each emulator has fault knobs. Tests, benchmarks,
 //! `ferry sim` and the demo all use this.
 
@@ -13,6 +14,8 @@ pub mod shopify;
 pub mod woocommerce;
 
 pub use faults::{Chaos, Faults};
+pub use odoo::{DEMO_ODOO_DB, DEMO_ODOO_KEY};
+pub use woocommerce::DEMO_WOO_KEY;
 
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -48,6 +51,8 @@ pub struct Sim {
     pub shopify: shopify::ShopifySim,
     pub erpnext: erpnext::ErpNextSim,
     pub easypost: easypost::EasyPostSim,
+    pub odoo: Arc<odoo::OdooSim>,
+    pub woocommerce: Arc<woocommerce::WooSim>,
 }
 
 /// Counts taken from the emulators' own data.
@@ -81,6 +86,8 @@ impl Sim {
             shopify: shopify::ShopifySim::seeded(opts, &catalog),
             erpnext: erpnext::ErpNextSim::seeded(opts, &catalog),
             easypost: easypost::EasyPostSim::new(),
+            odoo: Arc::new(odoo::OdooSim::seeded(opts, &catalog)),
+            woocommerce: Arc::new(woocommerce::WooSim::seeded(opts, &catalog)),
         })
     }
 
@@ -105,6 +112,8 @@ impl Sim {
             .nest("/shopify", shopify::router(self.clone()))
             .nest("/erpnext", erpnext::router(self.clone()))
             .nest("/easypost", easypost::router())
+            .nest_service("/odoo", odoo::router(self.odoo.clone()))
+            .nest_service("/woocommerce", woocommerce::router(self.woocommerce.clone()))
             .route("/_sim/stats", axum::routing::get(stats_handler))
             .with_state(self.clone())
     }
@@ -195,6 +204,14 @@ impl RunningSim {
 
     pub fn erpnext_url(&self) -> String {
         format!("http://{}/erpnext", self.addr)
+    }
+
+    pub fn woocommerce_url(&self) -> String {
+        format!("http://{}/woocommerce", self.addr)
+    }
+
+    pub fn odoo_url(&self) -> String {
+        format!("http://{}/odoo", self.addr)
     }
 
     pub fn easypost_url(&self) -> String {
