@@ -88,6 +88,7 @@ pub struct ConnectionCard {
     pub last_run_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
+    /// Orders posted (store, ERP) or parcels booked (courier).
     pub orders_posted: u64,
     pub pending: u64,
     pub failed: u64,

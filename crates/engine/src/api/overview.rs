@@ -13,7 +13,9 @@ impl Engine {
         let mut connections = Vec::new();
         for c in j.connections()? {
             let counts = j.outbox_counts(Some(&c.id), None)?;
-            let orders = j.outbox_counts(Some(&c.id), Some("order"))?;
+            // What the card counts as done: orders for stores and ERPs, parcels booked for couriers.
+            let main_entity = if c.role == ferry_journal::Role::Courier { "shipment" } else { "order" };
+            let orders = j.outbox_counts(Some(&c.id), Some(main_entity))?;
             let (last, ok) = j.last_runs(&c.id)?;
             let live = self.inner.live.get(&c.id);
             let (state, state_text) = if let Some(reason) = &c.paused_reason {

@@ -47,6 +47,16 @@ describe('Overview', () => {
     expect(byTestId(root, 'keychain-notice'), 'the keychain works in this snapshot').toBeNull();
   });
 
+  it('counts parcels, not orders, on a courier card', async () => {
+    const overview = demoOverview();
+    overview.connections.push(connection({ id: 'courier', name: 'Courier', kind: 'easypost', role: 'courier', ordersPosted: 3 }));
+    const root = await render(new FakeBackend(overview));
+    const card = byTestId(root, 'card-courier')?.textContent ?? '';
+    expect(card).toContain('Parcels');
+    expect(card).not.toContain('Posted');
+    expect(byTestId(root, 'card-shop')?.textContent).toContain('Posted');
+  });
+
   it('asks to sync everything with a null id, and disables the button meanwhile', async () => {
     const backend = new FakeBackend(demoOverview());
     let release!: () => void;
