@@ -31,9 +31,7 @@
 // Helpers return ready-made EasyPost error responses as their `Err`.
 #![allow(clippy::result_large_err)]
 
-use crate::faults::Trouble;
 use crate::Sim;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -609,7 +607,6 @@ pub(crate) fn router() -> Router<Arc<Sim>> {
 /// Checks auth and the fault knobs. `Err` is the answer to send now;
 /// `Ok(Some(d))` means answer only after `d` (past a client's timeout).
 async fn guard(ep: &EasyPostSim, headers: &HeaderMap) -> Result<Option<std::time::Duration>, Response> {
-    ep.faults.delay().await;
     let auth_ok = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(ep.auth.as_str());
     if !auth_ok || ep.faults.auth_revoked() {
         return Err(ep_error(
@@ -619,22 +616,7 @@ async fn guard(ep: &EasyPostSim, headers: &HeaderMap) -> Result<Option<std::time
             vec![],
         ));
     }
-    if ep.faults.take_failure() {
-        return Err(unavailable(StatusCode::SERVICE_UNAVAILABLE));
-    }
-    if ep.faults.take_rate_limit() {
-        return Err(rate_limited());
-    }
-    match ep.faults.trouble() {
-        Trouble::ServerError => Err(unavailable(StatusCode::BAD_GATEWAY)),
-        Trouble::RateLimited => Err(rate_limited()),
-        Trouble::Slow(d) => Ok(Some(d)),
-        Trouble::None => Ok(None),
-    }
-}
-
-fn unavailable(status: StatusCode) -> Response {
-    (status, format!("<html><body><h1>{status}</h1></body></html>")).into_response()
+    crate::faults::before_work(&ep.faults, rate_limited).await
 }
 
 fn rate_limited() -> Response {
@@ -661,25 +643,10 @@ async fn serve(sim: &Sim, headers: &HeaderMap, write: bool, work: impl FnOnce() 
         Err(r) => return r,
     };
     let corrupt = ep.faults.take_malformed();
-    let mut response = work();
-    if write && response.status().is_success() && ep.faults.take_lost_response() {
-        response = unavailable(StatusCode::BAD_GATEWAY);
-    } else if corrupt {
-        response = truncated(response).await;
-    }
-    if let Some(d) = slow {
-        tokio::time::sleep(d).await;
-    }
-    response
+    let response = work();
+    crate::faults::after_work(&ep.faults, write, corrupt, slow, response).await
 }
 
-/// The response with only the first half of its body (a proxy cut it short).
-async fn truncated(response: Response) -> Response {
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
-}
 
 async fn create_shipment(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     serve(&sim, &headers, true, || sim.easypost.create(&body)).await

@@ -139,3 +139,63 @@ impl Faults {
         }
     }
 }
+
+/// What every emulator does before the work, after its own auth check:
+/// the added latency, then the failures to answer with now (`Err`, using
+/// `rate_limited` for a 429 in the vendor's shape), or how long to hold a
+/// slow answer back (`Ok(Some(d))`, answered after the work is done: the
+/// case that duplicates writes in naive clients).
+pub(crate) async fn before_work(
+    faults: &Faults,
+    rate_limited: impl Fn() -> axum::response::Response,
+) -> Result<Option<Duration>, axum::response::Response> {
+    use axum::http::StatusCode;
+    faults.delay().await;
+    if faults.take_failure() {
+        return Err(unavailable(StatusCode::SERVICE_UNAVAILABLE));
+    }
+    if faults.take_rate_limit() {
+        return Err(rate_limited());
+    }
+    match faults.trouble() {
+        Trouble::ServerError => Err(unavailable(StatusCode::BAD_GATEWAY)),
+        Trouble::RateLimited => Err(rate_limited()),
+        Trouble::Slow(d) => Ok(Some(d)),
+        Trouble::None => Ok(None),
+    }
+}
+
+/// What every emulator does after the work: a committed write whose answer
+/// is lost (502), a body cut short by a proxy, an answer held back.
+pub(crate) async fn after_work(
+    faults: &Faults,
+    write: bool,
+    corrupt: bool,
+    slow: Option<Duration>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    if write && response.status().is_success() && faults.take_lost_response() {
+        response = unavailable(StatusCode::BAD_GATEWAY);
+    } else if corrupt {
+        response = truncated(response).await;
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
+    response
+}
+
+/// A proxy's error page.
+pub(crate) fn unavailable(status: axum::http::StatusCode) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, format!("<html><body><h1>{status}</h1></body></html>")).into_response()
+}
+
+/// The response with only the first half of its body (a proxy cut it short).
+pub(crate) async fn truncated(response: axum::response::Response) -> axum::response::Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes.slice(..bytes.len() / 2)))
+}

@@ -39,10 +39,8 @@
 mod api;
 mod render;
 
-use crate::faults::Trouble;
 use crate::seed::{self, SeedOrder, SeedProduct};
 use crate::SimOptions;
-use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -622,10 +620,6 @@ pub(crate) fn invalid_params(params: &[(String, String)]) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-fn unavailable(status: StatusCode) -> Response {
-    (status, format!("<html><body><h1>{status}</h1></body></html>")).into_response()
-}
-
 fn rate_limited(wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut r = wc_error(
@@ -642,7 +636,6 @@ fn rate_limited(wait: Duration) -> Response {
 /// Checks auth and the fault knobs. `Err` is the answer to send now;
 /// `Ok(Some(d))` means answer only after `d` (past a client's timeout).
 async fn guard(sim: &WooSim, headers: &HeaderMap) -> Result<Option<Duration>, Response> {
-    sim.faults.delay().await;
     match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         None => {
             return Err(wc_error(
@@ -660,18 +653,7 @@ async fn guard(sim: &WooSim, headers: &HeaderMap) -> Result<Option<Duration>, Re
         }
         Some(_) => {}
     }
-    if sim.faults.take_failure() {
-        return Err(unavailable(StatusCode::SERVICE_UNAVAILABLE));
-    }
-    if sim.faults.take_rate_limit() {
-        return Err(rate_limited(Duration::from_secs(1)));
-    }
-    match sim.faults.trouble() {
-        Trouble::ServerError => Err(unavailable(StatusCode::BAD_GATEWAY)),
-        Trouble::RateLimited => Err(rate_limited(Duration::from_secs(1))),
-        Trouble::Slow(d) => Ok(Some(d)),
-        Trouble::None => Ok(None),
-    }
+    crate::faults::before_work(&sim.faults, || rate_limited(Duration::from_secs(1))).await
 }
 
 /// Every handler's frame, as the other emulators': counts the request in
@@ -701,24 +683,9 @@ pub(crate) async fn serve(
         h.insert("ratelimit-remaining", HeaderValue::from(remaining));
         h.insert("ratelimit-reset", HeaderValue::from(reset));
     }
-    if write && response.status().is_success() && sim.faults.take_lost_response() {
-        response = unavailable(StatusCode::BAD_GATEWAY);
-    } else if corrupt {
-        response = truncated(response).await;
-    }
-    if let Some(d) = slow {
-        tokio::time::sleep(d).await;
-    }
-    response
+    crate::faults::after_work(&sim.faults, write, corrupt, slow, response).await
 }
 
-/// The response with only the first half of its body (a proxy cut it short).
-async fn truncated(response: Response) -> Response {
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
-}
 
 /// Standard base64 with padding (for the expected Basic credentials).
 fn base64(input: &[u8]) -> String {

@@ -8,8 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::{methods, OdooError, OdooSim, DEMO_ODOO_DB, DEMO_ODOO_KEY, DEMO_ODOO_LOGIN, UID};
-use crate::faults::Trouble;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -68,23 +67,7 @@ async fn version() -> Json<Value> {
 /// Applies the fault knobs. `Err` is the answer to send now; `Ok(Some(d))`
 /// means answer only after `d`.
 async fn guard(sim: &OdooSim) -> Result<Option<std::time::Duration>, Response> {
-    sim.faults.delay().await;
-    if sim.faults.take_failure() {
-        return Err(unavailable(StatusCode::SERVICE_UNAVAILABLE));
-    }
-    if sim.faults.take_rate_limit() {
-        return Err(rate_limited());
-    }
-    match sim.faults.trouble() {
-        Trouble::ServerError => Err(unavailable(StatusCode::BAD_GATEWAY)),
-        Trouble::RateLimited => Err(rate_limited()),
-        Trouble::Slow(d) => Ok(Some(d)),
-        Trouble::None => Ok(None),
-    }
-}
-
-fn unavailable(status: StatusCode) -> Response {
-    (status, format!("<html><body><h1>{status}</h1></body></html>")).into_response()
+    crate::faults::before_work(&sim.faults, rate_limited).await
 }
 
 fn rate_limited() -> Response {
@@ -103,23 +86,12 @@ async fn serve(sim: &OdooSim, write: bool, work: impl FnOnce() -> Response) -> R
     };
     let corrupt = sim.faults.take_malformed();
     let mut response = work();
-    if write && response.status().is_success() && sim.faults.take_lost_response() {
-        response = unavailable(StatusCode::BAD_GATEWAY);
-    } else if corrupt {
-        let (mut parts, body) = response.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-        parts.headers.remove(header::CONTENT_LENGTH);
-        response = Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)));
-    }
     for (k, v) in sim.headers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         if let (Ok(k), Ok(v)) = (header::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
             response.headers_mut().insert(k, v);
         }
     }
-    if let Some(d) = slow {
-        tokio::time::sleep(d).await;
-    }
-    response
+    crate::faults::after_work(&sim.faults, write, corrupt, slow, response).await
 }
 
 /// Whether a JSON-2 request carries the key and names this database (or none).
