@@ -11,7 +11,8 @@ PACKAGES=(build-essential pkg-config curl file libssl-dev
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver at-spi2-core fonts-dejavu-core
-  dbus-x11 gnome-keyring keyutils libnotify-bin dunst imagemagick)
+  dbus-x11 gnome-keyring keyutils libnotify-bin dunst imagemagick
+  python3 python3-venv)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

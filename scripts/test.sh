@@ -18,6 +18,9 @@ cargo build --workspace --all-targets
 echo "== Rust: tests (keychain: gnome-keyring on a private D-Bus session)"
 dbus-run-session -- scripts/with-keyring.sh cargo test --workspace
 
+echo "== Connectors against real servers: Tryton and Karrio from PyPI"
+scripts/real-servers.sh
+
 echo "== E2E: the app window under Xvfb"
 dbus-run-session -- scripts/with-keyring.sh scripts/e2e.sh
 

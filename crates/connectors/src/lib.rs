@@ -5,11 +5,13 @@
 pub mod easypost;
 pub mod erpnext;
 pub mod http;
+pub mod karrio;
 pub mod odoo;
 pub mod pacing;
 pub mod settings;
 pub mod shopify;
 mod traits;
+pub mod tryton;
 pub mod woocommerce;
 
 pub use settings::{validate_base_url, SettingsError};
@@ -47,6 +49,7 @@ pub fn erp(
     match kind {
         "erpnext" => Ok(Box::new(erpnext::ErpNext::new(base_url, settings, secret)?)),
         "odoo" => Ok(Box::new(odoo::Odoo::new(base_url, settings, secret)?)),
+        "tryton" => Ok(Box::new(tryton::Tryton::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "ERP" }),
     }
 }
@@ -60,6 +63,7 @@ pub fn courier(
 ) -> Result<Box<dyn Courier>, SettingsError> {
     match kind {
         "easypost" => Ok(Box::new(easypost::EasyPost::new(base_url, settings, secret)?)),
+        "karrio" => Ok(Box::new(karrio::Karrio::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "courier" }),
     }
 }
