@@ -179,22 +179,7 @@ impl ErpNext {
         const PAGE: usize = 500;
         let mut out = Vec::new();
         loop {
-            let query = [
-                ("filters", filters.to_string()),
-                ("fields", fields.to_string()),
-                ("order_by", "creation asc".to_owned()),
-                ("limit_start", out.len().to_string()),
-                ("limit_page_length", PAGE.to_string()),
-            ];
-            let rows = match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
-                Value::Array(rows) => rows,
-                other => {
-                    return Err(ConnectorError::Protocol(format!(
-                        "ERPNext {doctype} list is not an array: {}",
-                        kind(&other)
-                    )))
-                }
-            };
+            let rows = self.list_page(doctype, &filters, &fields, "creation asc", out.len(), PAGE).await?;
             let last = rows.len() < PAGE;
             out.extend(rows);
             if last {
@@ -203,17 +188,32 @@ impl ErpNext {
         }
     }
 
-    async fn list(&self, doctype: &str, filters: Value, fields: Value, limit: u32) -> Result<Vec<Value>> {
+    /// One page of `GET /api/resource/<doctype>`: rows `start..start + len`
+    /// in `order_by` order.
+    async fn list_page(
+        &self,
+        doctype: &str,
+        filters: &Value,
+        fields: &Value,
+        order_by: &str,
+        start: usize,
+        len: usize,
+    ) -> Result<Vec<Value>> {
         let query = [
             ("filters", filters.to_string()),
             ("fields", fields.to_string()),
-            ("limit_start", "0".to_owned()),
-            ("limit_page_length", limit.to_string()),
+            ("order_by", order_by.to_owned()),
+            ("limit_start", start.to_string()),
+            ("limit_page_length", len.to_string()),
         ];
         match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
             Value::Array(rows) => Ok(rows),
             other => Err(ConnectorError::Protocol(format!("ERPNext {doctype} list is not an array: {}", kind(&other)))),
         }
+    }
+
+    async fn list(&self, doctype: &str, filters: Value, fields: Value, limit: u32) -> Result<Vec<Value>> {
+        self.list_page(doctype, &filters, &fields, "modified desc", 0, limit as usize).await
     }
 
     /// Finds the customer by email (or by name for guests), creating it if missing.
@@ -438,19 +438,8 @@ impl Erp for ErpNext {
             }
             None => json!([]),
         };
-        let query = [
-            ("filters", filters.to_string()),
-            ("fields", json!(["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "modified"]).to_string()),
-            ("order_by", "modified asc".to_owned()),
-            ("limit_start", start.to_string()),
-            ("limit_page_length", PAGE.to_string()),
-        ];
-        let rows = match self.call(Method::GET, &self.resource_url("Bin"), &query, None).await? {
-            Value::Array(rows) => rows,
-            other => {
-                return Err(ConnectorError::Protocol(format!("ERPNext Bin list is not an array: {}", kind(&other))))
-            }
-        };
+        let fields = json!(["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "modified"]);
+        let rows = self.list_page("Bin", &filters, &fields, "modified asc", start, PAGE).await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let name = string_field(r, "name", "Bin")?;
@@ -509,22 +498,8 @@ impl Erp for ErpNext {
         let mut out = Vec::new();
         let mut start = 0u32;
         loop {
-            let query = [
-                ("filters", filters.to_string()),
-                ("fields", fields.to_string()),
-                ("order_by", "creation asc".to_owned()),
-                ("limit_start", start.to_string()),
-                ("limit_page_length", PAGE.to_string()),
-            ];
-            let rows = match self.call(Method::GET, &self.resource_url("Sales Order"), &query, None).await? {
-                Value::Array(rows) => rows,
-                other => {
-                    return Err(ConnectorError::Protocol(format!(
-                        "ERPNext Sales Order list is not an array: {}",
-                        kind(&other)
-                    )))
-                }
-            };
+            let rows =
+                self.list_page("Sales Order", &filters, &fields, "creation asc", start as usize, PAGE as usize).await?;
             for r in &rows {
                 let name = string_field(r, "name", "Sales Order")?;
                 // Frappe sends currency fields as numbers; the emulator as text. Both are exact here.

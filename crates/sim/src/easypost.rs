@@ -647,7 +647,6 @@ async fn serve(sim: &Sim, headers: &HeaderMap, write: bool, work: impl FnOnce() 
     crate::faults::after_work(&ep.faults, write, corrupt, slow, response).await
 }
 
-
 async fn create_shipment(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     serve(&sim, &headers, true, || sim.easypost.create(&body)).await
 }

@@ -686,7 +686,6 @@ pub(crate) async fn serve(
     crate::faults::after_work(&sim.faults, write, corrupt, slow, response).await
 }
 
-
 /// Standard base64 with padding (for the expected Basic credentials).
 fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -9,7 +9,7 @@
 //! that change; a child table sent replaces the stored rows) and the
 //! Customer, Contact and Address doctypes of frappe/erpnext.
 
-use super::{country_name, kind, string_field, ErpNext};
+use super::{country_name, string_field, ErpNext};
 use crate::{Page, Result};
 use chrono::{DateTime, Utc};
 use ferry_domain::{Address, ConnectorError, Customer, CustomerField, CustomerReading};
@@ -156,22 +156,7 @@ impl ErpNext {
             // A first read takes every customer: their contacts and addresses come with them.
             None => return Ok(Page { items: vec![], next: None }),
         };
-        let query = [
-            ("filters", filters.to_string()),
-            ("fields", json!(["name", "modified"]).to_string()),
-            ("order_by", "modified asc".to_owned()),
-            ("limit_start", start.to_string()),
-            ("limit_page_length", PAGE.to_string()),
-        ];
-        let rows = match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
-            Value::Array(rows) => rows,
-            other => {
-                return Err(ConnectorError::Protocol(format!(
-                    "ERPNext {doctype} list is not an array: {}",
-                    kind(&other)
-                )))
-            }
-        };
+        let rows = self.list_page(doctype, &filters, &json!(["name", "modified"]), "modified asc", start, PAGE).await?;
         // Which customers this page is about, and the newest change that says so.
         let mut changed: HashMap<String, DateTime<Utc>> = HashMap::new();
         let mut order: Vec<String> = Vec::new();

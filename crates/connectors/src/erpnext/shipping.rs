@@ -9,7 +9,7 @@
 //! `carrier_field`, default `carrier`). The store order comes from the
 //! Sales Order the Delivery Note's items were made against.
 
-use super::{kind, string_field, ErpNext};
+use super::{string_field, ErpNext};
 use crate::{Page, Result};
 use chrono::{DateTime, Utc};
 use ferry_domain::{Address, ConnectorError, ReadyParcel, Shipment};
@@ -46,22 +46,16 @@ impl ErpNext {
                 t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()
             ]));
         }
-        let query = [
-            ("filters", Value::Array(filters).to_string()),
-            ("fields", json!(["name", "modified", self.tracking_field]).to_string()),
-            ("order_by", "modified asc".to_owned()),
-            ("limit_start", start.to_string()),
-            ("limit_page_length", PAGE.to_string()),
-        ];
-        let rows = match self.call(Method::GET, &self.resource_url("Delivery Note"), &query, None).await? {
-            Value::Array(rows) => rows,
-            other => {
-                return Err(ConnectorError::Protocol(format!(
-                    "ERPNext Delivery Note list is not an array: {}",
-                    kind(&other)
-                )))
-            }
-        };
+        let rows = self
+            .list_page(
+                "Delivery Note",
+                &Value::Array(filters),
+                &json!(["name", "modified", self.tracking_field]),
+                "modified asc",
+                start,
+                PAGE,
+            )
+            .await?;
         let mut items = Vec::new();
         for row in &rows {
             if text(row, &self.tracking_field).is_some() {

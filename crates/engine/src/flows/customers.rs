@@ -26,20 +26,7 @@ pub(crate) async fn run(
     erp: &ConnectionRow,
     mode: RunMode,
 ) -> ApiResult<FlowCounts> {
-    let mut counts = FlowCounts::default();
-    if store.paused_reason.is_none() && erp.paused_reason.is_none() {
-        let (fetched, queued) = compare(inner, store, erp).await?;
-        counts.fetched = fetched;
-        counts.queued = queued;
-    }
-    for target in [store, erp] {
-        if target.paused_reason.is_none() {
-            let (written, failed) = super::outbox::drain(inner, target, ENTITY, mode).await?;
-            counts.written += written;
-            counts.failed += failed;
-        }
-    }
-    Ok(counts)
+    super::both_ways(inner, store, erp, ENTITY, mode, || compare(inner, store, erp)).await
 }
 
 /// A customer's fields as compared (see `CustomerField::of`).

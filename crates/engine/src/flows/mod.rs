@@ -114,6 +114,36 @@ pub(crate) async fn run_flow(inner: &Inner, flow: &FlowRow, mode: RunMode) -> Ap
     }
 }
 
+/// A both-ways flow's run (catalog, customers): decide when both ends are
+/// up, then make the queued writes to each end that is up.
+async fn both_ways<F, Fut>(
+    inner: &Inner,
+    store: &ConnectionRow,
+    erp: &ConnectionRow,
+    entity: &str,
+    mode: RunMode,
+    decide: F,
+) -> ApiResult<FlowCounts>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(u64, u64)>>,
+{
+    let mut counts = FlowCounts::default();
+    if store.paused_reason.is_none() && erp.paused_reason.is_none() {
+        let (fetched, queued) = decide().await?;
+        counts.fetched = fetched;
+        counts.queued = queued;
+    }
+    for target in [store, erp] {
+        if target.paused_reason.is_none() {
+            let (written, failed) = outbox::drain(inner, target, entity, mode).await?;
+            counts.written += written;
+            counts.failed += failed;
+        }
+    }
+    Ok(counts)
+}
+
 /// A value a person typed to decide a conflict on `field` of `entity`,
 /// checked and written the way the flow compares it.
 pub(crate) fn typed_value(entity: &str, field: &str, typed: &str, like: Option<&str>) -> ApiResult<String> {
