@@ -427,19 +427,31 @@ impl Erp for ErpNext {
 
     async fn stock_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<StockReading>> {
         const PAGE: usize = 500;
-        let start: usize = match after {
-            Some(a) => a.parse().map_err(|_| ConnectorError::Protocol(format!("bad ERPNext page token {a:?}")))?,
-            None => 0,
-        };
         // `modified` is site-local: the filter is written in the site's time too.
-        let filters = match since {
-            Some(t) => {
-                json!([["modified", ">=", t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()]])
-            }
-            None => json!([]),
-        };
+        let since = since
+            .map(|t| json!(["modified", ">=", t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()]));
+        let filters = |more: &[Value]| Value::Array(since.iter().chain(more).cloned().collect());
         let fields = json!(["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "modified"]);
-        let rows = self.list_page("Bin", &filters, &fields, "modified asc", start, PAGE).await?;
+        // Pages follow the last Bin read by (modified, name), not by offset:
+        // a Bin saved between two pages moves to the end of the list, and an
+        // offset would then skip the Bin that moved up in its place.
+        let rows = match after {
+            None => self.list_page("Bin", &filters(&[]), &fields, "modified asc, name asc", 0, PAGE).await?,
+            Some(token) => {
+                let (modified, name) = token
+                    .split_once('|')
+                    .ok_or_else(|| ConnectorError::Protocol(format!("bad ERPNext page token {token:?}")))?;
+                // The rest of the last Bin's `modified`, then the later ones.
+                let same = [json!(["modified", "=", modified]), json!(["name", ">", name])];
+                let mut rows = self.list_page("Bin", &filters(&same), &fields, "name asc", 0, PAGE).await?;
+                if rows.len() < PAGE {
+                    let later = [json!(["modified", ">", modified])];
+                    let order = "modified asc, name asc";
+                    rows.extend(self.list_page("Bin", &filters(&later), &fields, order, 0, PAGE - rows.len()).await?);
+                }
+                rows
+            }
+        };
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let name = string_field(r, "name", "Bin")?;
@@ -462,7 +474,12 @@ impl Erp for ErpNext {
                 id: name,
             });
         }
-        let next = (rows.len() == PAGE).then(|| (start + PAGE).to_string());
+        let next = match rows.last() {
+            Some(last) if rows.len() >= PAGE => {
+                Some(format!("{}|{}", string_field(last, "modified", "Bin")?, string_field(last, "name", "Bin")?))
+            }
+            _ => None,
+        };
         Ok(Page { items, next })
     }
 
@@ -783,5 +800,44 @@ mod tests {
             ErpNext::new("http://127.0.0.1:1/erpnext/", &json!({"timezone": "Europe/Berlin"}), "k:s").expect("valid");
         assert_eq!(e.resource_url("Sales Order"), "http://127.0.0.1:1/erpnext/api/resource/Sales%20Order");
         assert_eq!(e.auth, "token k:s");
+    }
+
+    /// Reads every Bin page by page; `between` runs after the first page.
+    async fn read_bins(erp: &ErpNext, between: impl FnOnce()) -> Vec<String> {
+        let first = erp.stock_page(None, None).await.expect("first page");
+        between();
+        let mut read: Vec<String> = first.items.into_iter().map(|r| r.id).collect();
+        let mut next = first.next;
+        while let Some(token) = next {
+            let page = erp.stock_page(None, Some(&token)).await.expect("page");
+            read.extend(page.items.into_iter().map(|r| r.id));
+            next = page.next;
+        }
+        read
+    }
+
+    #[tokio::test]
+    async fn stock_pages_miss_no_bin_when_the_list_shifts_or_repeats() {
+        let sim = ferry_sim::RunningSim::start(ferry_sim::SimOptions::default()).await.expect("emulators");
+        for i in 0..1200 {
+            sim.sim.erpnext.add_bin(&format!("SPARE-{i:04}"), 1, 0);
+        }
+        let all: std::collections::BTreeSet<String> =
+            sim.sim.erpnext.documents("Bin").iter().filter_map(|b| Some(b.get("name")?.as_str()?.to_owned())).collect();
+        let erp =
+            ErpNext::new(&sim.erpnext_url(), &json!({ "timezone": "Europe/Berlin" }), ferry_sim::DEMO_ERPNEXT_SECRET)
+                .expect("valid settings");
+        let faults = &sim.sim.erpnext.faults;
+        let calm = read_bins(&erp, || {}).await;
+        assert_eq!(calm.len(), all.len(), "without faults every Bin is read once");
+
+        let shifted = read_bins(&erp, || faults.shift_next_page(2)).await;
+        assert_eq!(faults.page_troubles_left(), 0, "two Bins changed while the pages were read");
+        let missed: Vec<_> = all.iter().filter(|b| !shifted.contains(b)).collect();
+        assert!(missed.is_empty(), "a Bin already read changing between pages hides no other Bin: missed {missed:?}");
+
+        let repeated = read_bins(&erp, || faults.duplicate_next_page(2)).await;
+        let missed: Vec<_> = all.iter().filter(|b| !repeated.contains(b)).collect();
+        assert!(missed.is_empty(), "repeated rows hide no Bin: missed {missed:?}");
     }
 }

@@ -31,6 +31,7 @@
 // Helpers return ready-made EasyPost error responses as their `Err`.
 #![allow(clippy::result_large_err)]
 
+use crate::faults::PageTrouble;
 use crate::Sim;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -334,11 +335,16 @@ impl EasyPostSim {
             (Err(r), _) | (_, Err(r)) => return r,
         };
         let purchased = q.get("purchased").map(|p| p == "true");
+        let trouble = self.faults.page_trouble(!q.contains_key("before_id"));
+        if trouble == PageTrouble::Shift {
+            // Someone makes a shipment in the dashboard between two pages: newest first, it lands in front.
+            self.insert_shipment("made-in-the-dashboard", Utc::now(), false);
+        }
         let book = self.book();
         let mut all: Vec<&Stored> = book.shipments.iter().collect();
         all.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.seq)));
         if let Some(before) = q.get("before_id") {
-            let Some(at) = all.iter().position(|s| &s.id == before) else {
+            let Some(at) = all.iter().position(|s| &s.id == before).map(|at| trouble.start(at + 1)) else {
                 return ep_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "PARAMETER.INVALID",
@@ -346,7 +352,7 @@ impl EasyPostSim {
                     vec![field("before_id", "is not a shipment of this account")],
                 );
             };
-            all.drain(..=at);
+            all.drain(..at);
         }
         let mut matching = all.into_iter().filter(|s| {
             start.is_none_or(|t| s.created_at >= t)

@@ -600,27 +600,31 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
     };
     let start: usize = q.get("limit_start").and_then(|s| s.parse().ok()).unwrap_or(0);
     let length: usize = q.get("limit_page_length").and_then(|s| s.parse().ok()).unwrap_or(20);
-    let docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
+    let order_by = q.get("order_by").map(String::as_str);
+    // Paged reads (an ascending `order_by`) meet duplicated and shifted pages.
+    let trouble = match order_by {
+        Some(o) if !o.contains("desc") => sim.erpnext.faults.page_trouble(start == 0),
+        _ => crate::faults::PageTrouble::None,
+    };
+    let mut docs = sim.erpnext.docs.lock().unwrap_or_else(|e| e.into_inner());
     let Some(all) = docs.get(doctype) else {
         return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("DocType {doctype} not found"));
     };
-    let mut out = Vec::new();
-    for doc in all {
-        match matches(doc, &filters) {
-            Ok(true) => out.push(doc),
-            Ok(false) => {}
-            Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
+    let mut listed = match ordered(all, &filters, order_by) {
+        Ok(listed) => listed,
+        Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
+    };
+    if let Some(at) = trouble.changed(start, listed.len()) {
+        // Someone saves a document already served: its `modified` is now.
+        let modified = sim.erpnext.now_local();
+        if let Some(doc) = docs.get_mut(doctype).and_then(|all| all.get_mut(listed[at])) {
+            doc.insert("modified".into(), json!(modified));
         }
+        listed = ordered(&docs[doctype], &filters, order_by).unwrap_or_default();
     }
-    // Frappe's default order is `modified desc`; `creation asc` is honoured.
-    match q.get("order_by").map(String::as_str) {
-        Some("creation asc") => {}
-        Some("modified asc") => out.sort_by(|a, b| {
-            let m = |d: &Map<String, Value>| d.get("modified").and_then(Value::as_str).unwrap_or_default().to_owned();
-            m(a).cmp(&m(b))
-        }),
-        _ => out.reverse(),
-    }
+    let all = &docs[doctype];
+    let out: Vec<&Map<String, Value>> = listed.into_iter().map(|i| &all[i]).collect();
+    let start = if start == 0 { 0 } else { sim.erpnext.faults.offset_start(start, trouble) };
     let page: Vec<Value> = out
         .into_iter()
         .skip(start)
@@ -634,6 +638,55 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
         })
         .collect();
     Json(json!({ "data": page })).into_response()
+}
+
+/// Positions in `all` of the documents matching `filters`, in `order_by`
+/// order: comma-separated `field asc|desc`, `creation` being the order
+/// documents were made in. Without one, Frappe's `modified desc` (here:
+/// newest made first).
+fn ordered(all: &[Map<String, Value>], filters: &[Value], order_by: Option<&str>) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for (i, doc) in all.iter().enumerate() {
+        if matches(doc, filters)? {
+            out.push(i);
+        }
+    }
+    let keys: Vec<(&str, bool)> = order_by
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|clause| {
+            let mut words = clause.split_whitespace();
+            let field = words.next()?;
+            Some((field, words.next().is_some_and(|d| d.eq_ignore_ascii_case("desc"))))
+        })
+        .collect();
+    if keys.first().is_none_or(|(_, desc)| *desc) {
+        out.reverse();
+    }
+    let value = |i: usize, field: &str| {
+        if field == "creation" {
+            json!(i)
+        } else {
+            all[i].get(field).cloned().unwrap_or(Value::Null)
+        }
+    };
+    out.sort_by(|&a, &b| {
+        keys.iter()
+            .map(|(field, desc)| {
+                let ord = match (value(a, field), value(b, field)) {
+                    (Value::String(x), Value::String(y)) => x.cmp(&y),
+                    (x, y) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal),
+                };
+                if *desc {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    Ok(out)
 }
 
 async fn read_one(
@@ -1055,5 +1108,70 @@ mod tests {
             matches(&doc, &[json!(["name", "like", "%"])]).is_err(),
             "unsupported operators are refused, not ignored"
         );
+    }
+}
+
+#[cfg(test)]
+mod page_trouble_tests {
+    use super::*;
+
+    /// The Bin names on the page of 5 at `start`, oldest change first.
+    async fn page(sim: &Sim, start: usize) -> Vec<String> {
+        let q: HashMap<String, String> = [
+            ("order_by", "modified asc".to_owned()),
+            ("limit_start", start.to_string()),
+            ("limit_page_length", "5".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let body = axum::body::to_bytes(list_docs(sim, "Bin", &q).into_body(), usize::MAX).await.expect("body");
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        v["data"].as_array().expect("rows").iter().map(|r| r["name"].as_str().expect("name").to_owned()).collect()
+    }
+
+    /// A naive offset pager: `limit_start` moves on by what it has read.
+    /// `before_page_2` runs between the first and the second page.
+    async fn read_by_offset(sim: &Sim, before_page_2: impl FnOnce()) -> Vec<String> {
+        let mut read = page(sim, 0).await;
+        before_page_2();
+        loop {
+            let rows = page(sim, read.len()).await;
+            let last = rows.len() < 5;
+            read.extend(rows);
+            if last {
+                return read;
+            }
+        }
+    }
+
+    fn distinct(names: &[String]) -> usize {
+        names.iter().collect::<std::collections::HashSet<_>>().len()
+    }
+
+    #[tokio::test]
+    async fn a_shifted_page_makes_an_offset_pager_skip_one() {
+        let sim = Sim::new(&SimOptions::default());
+        let calm = read_by_offset(&sim, || {}).await;
+        assert_eq!((calm.len(), distinct(&calm)), (20, 20), "without faults every Bin is read once: {calm:?}");
+
+        let sim = Sim::new(&SimOptions::default());
+        let shifted = read_by_offset(&sim, || sim.erpnext.faults.shift_next_page(1)).await;
+        assert_eq!(sim.erpnext.faults.page_troubles_left(), 0, "the shift happened before page 2");
+        assert_eq!(
+            (shifted.len(), distinct(&shifted)),
+            (20, 19),
+            "page 1's last Bin changed and moved to the end: read twice, and the Bin that moved up onto page 1 is never read: {shifted:?}"
+        );
+        assert!(!shifted.contains(&"BIN-00006".to_owned()), "the first Bin of page 2 slid onto page 1: {shifted:?}");
+    }
+
+    #[tokio::test]
+    async fn a_duplicated_page_repeats_items_and_skips_none() {
+        let sim = Sim::new(&SimOptions::default());
+        let read = read_by_offset(&sim, || sim.erpnext.faults.duplicate_next_page(1)).await;
+        assert_eq!(sim.erpnext.faults.page_troubles_left(), 0, "page 2 was duplicated");
+        assert_eq!(&read[5..7], &read[3..5], "page 2 begins with page 1's last two Bins again: {read:?}");
+        assert_eq!(distinct(&read), 20, "records landing ahead of the offset repeat items, never skip one: {read:?}");
     }
 }

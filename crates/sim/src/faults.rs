@@ -22,6 +22,14 @@ pub struct Faults {
     max_in_flight: AtomicUsize,
     /// Answer the Nth request from now (1 = the next) with a truncated body.
     malformed_at: AtomicU32,
+    /// The next N list pages after a first one begin with the previous
+    /// page's last `REPEATED` items again.
+    duplicate_pages: AtomicU32,
+    /// The next N list pages are cut just after an item already served
+    /// changed (see `PageTrouble::Shift`).
+    shift_pages: AtomicU32,
+    /// Records that landed ahead of every reader's offset (see `offset_start`).
+    offset_bias: AtomicUsize,
     chaos: std::sync::Mutex<Option<(Chaos, crate::seed::Rng)>>,
 }
 
@@ -45,6 +53,41 @@ pub(crate) enum Trouble {
     ServerError,
     RateLimited,
     Slow(Duration),
+}
+
+/// How many items a duplicated page repeats from the page before it.
+pub(crate) const REPEATED: usize = 2;
+
+/// What a list endpoint does to the page it is about to cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageTrouble {
+    None,
+    /// The page begins `REPEATED` items early, as a server whose cursor
+    /// points back into the previous page does; its next cursor follows its
+    /// own last item, so nothing is lost. Offset lists: `Faults::offset_start`.
+    Repeat,
+    /// The item just before the page (the previous page's last; for a
+    /// first page, the list's first) changes now, before the page is cut.
+    /// In a list sorted by update time it moves behind the page and the
+    /// rest move up by one: a cursor pager sees it again, an offset pager
+    /// skips the item that moved onto the page it already read.
+    Shift,
+}
+
+impl PageTrouble {
+    /// Where a page of a cursor list that should begin at `start` begins.
+    pub(crate) fn start(self, start: usize) -> usize {
+        match self {
+            Self::Repeat => start.saturating_sub(REPEATED),
+            Self::None | Self::Shift => start,
+        }
+    }
+
+    /// The position of the item that changes now, in a list of `len` items
+    /// whose page should begin at `start`.
+    pub(crate) fn changed(self, start: usize, len: usize) -> Option<usize> {
+        (self == Self::Shift && len > 0).then(|| start.saturating_sub(1).min(len - 1))
+    }
 }
 
 /// Counts a request as in flight until dropped.
@@ -82,6 +125,24 @@ impl Faults {
         self.malformed_at.store(n, Ordering::SeqCst);
     }
 
+    /// The next `n` list pages after a first one repeat the previous page's
+    /// last `REPEATED` items at their start.
+    pub fn duplicate_next_page(&self, n: u32) {
+        self.duplicate_pages.store(n, Ordering::SeqCst);
+        self.offset_bias.store(0, Ordering::SeqCst);
+    }
+
+    /// Before each of the next `n` list pages is cut, an item already served
+    /// changes, so the list shifts by one under the client.
+    pub fn shift_next_page(&self, n: u32) {
+        self.shift_pages.store(n, Ordering::SeqCst);
+    }
+
+    /// Duplicated and shifted pages set but not served yet.
+    pub fn page_troubles_left(&self) -> u32 {
+        self.duplicate_pages.load(Ordering::SeqCst) + self.shift_pages.load(Ordering::SeqCst)
+    }
+
     /// Turns random faults on (`Some`) or off.
     pub fn set_chaos(&self, chaos: Option<Chaos>) {
         *self.chaos.lock().unwrap_or_else(|e| e.into_inner()) = chaos.map(|c| (c, crate::seed::Rng::new(c.seed)));
@@ -92,6 +153,31 @@ impl Faults {
         self.malformed_at
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| if n == 0 { None } else { Some(n - 1) })
             .is_ok_and(|before| before == 1)
+    }
+
+    /// What to do to the list page about to be cut. A first page has
+    /// nothing before it to repeat, so it never takes a duplicate.
+    pub(crate) fn page_trouble(&self, first_page: bool) -> PageTrouble {
+        if !first_page && take(&self.duplicate_pages) {
+            PageTrouble::Repeat
+        } else if take(&self.shift_pages) {
+            PageTrouble::Shift
+        } else {
+            PageTrouble::None
+        }
+    }
+
+    /// Where a page of an offset list (the client says where it begins:
+    /// `limit_start`, `offset`, `page`) that should begin at `start` begins.
+    /// The server keeps no cursor to move back, so a duplicated page is what
+    /// records landing ahead of the reader's offset cause: from it on, every
+    /// later page of a list begins `REPEATED` records earlier. Offset
+    /// pagers see items twice, never skip one.
+    pub(crate) fn offset_start(&self, start: usize, trouble: PageTrouble) -> usize {
+        if trouble == PageTrouble::Repeat {
+            self.offset_bias.fetch_add(REPEATED, Ordering::SeqCst);
+        }
+        start.saturating_sub(self.offset_bias.load(Ordering::SeqCst))
     }
 
     pub(crate) fn trouble(&self) -> Trouble {

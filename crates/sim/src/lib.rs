@@ -91,6 +91,18 @@ impl Sim {
         })
     }
 
+    /// Things for a person to see in the demo: two products changed
+    /// differently on both sides (a price and a title: conflicts to decide)
+    /// and an order with a SKU the ERP does not know (a failure, parked with
+    /// the ERP's own words, to fix and replay).
+    pub fn stage_demo_story(&self) {
+        self.shopify.set_price("MUG-01", "13.90");
+        self.erpnext.set_item_price("MUG-01", "14.20");
+        self.shopify.edit_product("MUG-02", Some("Linen Mug, hand-thrown"), None);
+        self.erpnext.set_field("Item", "MUG-02", "item_name", serde_json::json!("Linen Mug 300 ml"));
+        self.shopify.place_custom_order(&[("GIFTCARD-50", "Gift card 50 EUR", 1, "50.00")], Utc::now());
+    }
+
     /// The shop's day goes on, one tick at a time (the demo calls it every
     /// few seconds): an order now and then, the warehouse ships the oldest
     /// open order every other tick, and parcels move on; one in seven is

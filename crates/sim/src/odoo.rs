@@ -485,7 +485,19 @@ impl OdooSim {
         ids: &[i64],
         kwargs: &Map<String, Value>,
     ) -> Result<Value, OdooError> {
-        self.db().execute(model, method, ids, kwargs)
+        let mut db = self.db();
+        // Paged reads (an ascending order, with a limit) meet duplicated and shifted pages.
+        let order = kwargs.get("order").and_then(Value::as_str).unwrap_or("id asc");
+        if method == "search_read" && kwargs.contains_key("limit") && !order.contains("desc") {
+            let offset = kwargs.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let trouble = self.faults.page_trouble(offset == 0);
+            let start = if offset == 0 { 0 } else { self.faults.offset_start(offset, trouble) };
+            if trouble != crate::faults::PageTrouble::None || start != offset {
+                let kwargs = db.disturb_page(model, kwargs, (offset, start), trouble)?;
+                return db.execute(model, method, ids, &kwargs);
+            }
+        }
+        db.execute(model, method, ids, kwargs)
     }
 }
 

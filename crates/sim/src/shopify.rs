@@ -564,17 +564,36 @@ fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     };
     // Cost: the connection plus its nested line items, as Shopify estimates it.
     let requested = 2.0 + first as f64 * 1.5;
-    let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut matching: Vec<&StoredOrder> = orders
-        .iter()
-        .filter(|o| match since {
-            Some((t, true)) => o.updated_at >= t,
-            Some((t, false)) => o.updated_at > t,
-            None => true,
-        })
-        .filter(|o| after.is_none_or(|(ts, id)| (o.updated_at.timestamp_micros(), o.id) > (ts, id)))
-        .collect();
-    matching.sort_by_key(|o| (o.updated_at, o.id));
+    let in_window = |o: &StoredOrder| match since {
+        Some((t, true)) => o.updated_at >= t,
+        Some((t, false)) => o.updated_at > t,
+        None => true,
+    };
+    let key = |o: &StoredOrder| (o.updated_at.timestamp_micros(), o.id);
+    let listed = |orders: &[StoredOrder]| {
+        let mut list: Vec<StoredOrder> = orders.iter().filter(|o| in_window(o)).cloned().collect();
+        list.sort_by_key(key);
+        let start = after.map_or(0, |a| list.partition_point(|o| key(o) <= a));
+        (list, start)
+    };
+    let trouble = shop.faults.page_trouble(after.is_none());
+    let (list, start) = {
+        let mut orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let (list, start) = listed(&orders);
+        match trouble.changed(start, list.len()) {
+            Some(at) => {
+                // Someone edits an order already served: it moves to the end.
+                let now = Utc::now();
+                if let Some(o) = orders.iter_mut().find(|o| o.id == list[at].id) {
+                    o.updated_at = now;
+                    o.node["updatedAt"] = json!(ts(now));
+                }
+                listed(&orders)
+            }
+            None => (list, start),
+        }
+    };
+    let mut matching: Vec<&StoredOrder> = list[trouble.start(start)..].iter().collect();
     let has_next = matching.len() > first;
     matching.truncate(first);
     let extensions = charge(shop, requested, 2.0 + matching.len() as f64 * 1.5)?;

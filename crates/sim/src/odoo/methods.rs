@@ -86,6 +86,27 @@ impl Db {
         *n
     }
 
+    /// Applies a page trouble to a `search_read` page that should begin at
+    /// `offset`: a record already served is written now (its `write_date`
+    /// moves), and the page begins at `offset_start`. Returns the arguments to run.
+    pub(super) fn disturb_page(
+        &mut self,
+        model: &str,
+        kwargs: &Map<String, Value>,
+        (offset, offset_start): (usize, usize),
+        trouble: crate::faults::PageTrouble,
+    ) -> Result<Map<String, Value>, OdooError> {
+        let mut kwargs = kwargs.clone();
+        kwargs.insert("offset".into(), json!(offset_start));
+        let domain = kwargs.get("domain").and_then(Value::as_array).cloned().unwrap_or_default();
+        let order = kwargs.get("order").and_then(Value::as_str);
+        let found = self.store.search(model, &domain, order, 0, None, true)?;
+        if let Some(rec) = trouble.changed(offset, found.len()).and_then(|at| self.store.get_mut(model, found[at])) {
+            rec.insert("write_date".into(), json!(now()));
+        }
+        Ok(kwargs)
+    }
+
     /// Runs `model.method(ids, **kwargs)`.
     pub(super) fn execute(
         &mut self,

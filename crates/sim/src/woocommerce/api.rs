@@ -134,6 +134,8 @@ struct Listing {
     per_page: u64,
     orderby: String,
     desc: bool,
+    /// Where this page begins (an offset page trouble may move it).
+    from: usize,
 }
 
 fn listing(
@@ -144,11 +146,21 @@ fn listing(
     problems: &mut Problems,
 ) -> Listing {
     let order = p.one_of("order", &["asc", "desc"], if default_desc { "desc" } else { "asc" }, problems);
-    Listing {
+    let mut l = Listing {
         page: p.number("page", 1, u64::MAX, 1, problems),
         per_page: p.number("per_page", 1, 100, 10, problems),
         orderby: p.one_of("orderby", orderbys, default_orderby, problems),
         desc: order == "desc",
+        from: 0,
+    };
+    l.from = l.start();
+    l
+}
+
+impl Listing {
+    /// Where the page begins in its list.
+    fn start(&self) -> usize {
+        usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX)
     }
 }
 
@@ -156,7 +168,7 @@ fn listing(
 fn paged(items: Vec<Value>, l: &Listing, uri: &Uri) -> Response {
     let total = items.len() as u64;
     let pages = total.div_ceil(l.per_page);
-    let start = usize::try_from((l.page - 1).saturating_mul(l.per_page)).unwrap_or(usize::MAX);
+    let start = l.from;
     let page: Vec<Value> = items.into_iter().skip(start).take(l.per_page as usize).collect();
     let mut response = Json(page).into_response();
     let h = response.headers_mut();
@@ -359,34 +371,49 @@ impl WooSim {
         if !problems.is_empty() {
             return invalid_params(&problems);
         }
-        let shop = self.shop();
-        let mut hits: Vec<&super::StoredOrder> = shop
-            .orders
-            .iter()
-            .filter(|o| {
-                let status = o.json["status"].as_str().unwrap_or_default();
-                let status_ok = if statuses.iter().any(|s| s == "any") {
-                    status != "trash"
-                } else {
-                    statuses.iter().any(|s| s == status)
-                };
-                status_ok
-                    && after.is_none_or(|t| o.created > t)
-                    && before.is_none_or(|t| o.created < t)
-                    && modified_after.is_none_or(|t| o.modified > t)
-                    && modified_before.is_none_or(|t| o.modified < t)
-                    && customer.is_none_or(|c| o.json["customer_id"].as_u64() == Some(c))
-                    && !exclude.contains(&o.id)
-            })
-            .collect();
-        match l.orderby.as_str() {
-            "modified" => hits.sort_by_key(|o| (o.modified, o.id)),
-            "date" => hits.sort_by_key(|o| (o.created, o.id)),
-            _ => hits.sort_by_key(|o| o.id),
+        let listed = |orders: &[super::StoredOrder]| {
+            let mut hits: Vec<usize> = orders
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| {
+                    let status = o.json["status"].as_str().unwrap_or_default();
+                    let status_ok = if statuses.iter().any(|s| s == "any") {
+                        status != "trash"
+                    } else {
+                        statuses.iter().any(|s| s == status)
+                    };
+                    status_ok
+                        && after.is_none_or(|t| o.created > t)
+                        && before.is_none_or(|t| o.created < t)
+                        && modified_after.is_none_or(|t| o.modified > t)
+                        && modified_before.is_none_or(|t| o.modified < t)
+                        && customer.is_none_or(|c| o.json["customer_id"].as_u64() == Some(c))
+                        && !exclude.contains(&o.id)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            let o = |i: &usize| &orders[*i];
+            match l.orderby.as_str() {
+                "modified" => hits.sort_by_key(|i| (o(i).modified, o(i).id)),
+                "date" => hits.sort_by_key(|i| (o(i).created, o(i).id)),
+                _ => hits.sort_by_key(|i| o(i).id),
+            }
+            if l.desc {
+                hits.reverse();
+            }
+            hits
+        };
+        let trouble = self.faults.page_trouble(l.page == 1);
+        let mut shop = self.shop();
+        let mut hits = listed(&shop.orders);
+        if let Some(at) = trouble.changed(l.start(), hits.len()) {
+            // Someone edits an order already served.
+            shop.orders[hits[at]].touch(Utc::now());
+            hits = listed(&shop.orders);
         }
-        if l.desc {
-            hits.reverse();
-        }
+        let from = if l.page == 1 { 0 } else { self.faults.offset_start(l.start(), trouble) };
+        let l = Listing { from, ..l };
+        let hits: Vec<&super::StoredOrder> = hits.into_iter().map(|i| &shop.orders[i]).collect();
         paged(hits.into_iter().map(|o| o.json.clone()).collect(), &l, uri)
     }
 
