@@ -1,8 +1,13 @@
 fn main() {
     // Declaring the app's commands generates one permission per command
-    // (allow-overview, allow-sync-now); capabilities/ grants only those.
-    let attributes = tauri_build::Attributes::new()
-        .app_manifest(tauri_build::AppManifest::new().commands(&["overview", "sync_now"]));
+    // (allow-overview, allow-sync-now, ...); capabilities/ grants only those.
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+        "overview",
+        "sync_now",
+        "conflicts",
+        "resolve_conflict",
+        "resolve_conflicts_of",
+    ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");
     }

@@ -15,7 +15,13 @@ fn main() {
             startup::start(app)?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::overview, commands::sync_now])
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::sync_now,
+            commands::conflicts,
+            commands::resolve_conflict,
+            commands::resolve_conflicts_of
+        ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Ferry could not start its window: {e}");

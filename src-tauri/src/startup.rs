@@ -81,6 +81,7 @@ async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<Runnin
     let dir = fresh_demo_dir(data_dir)?;
     let sim_options = SimOptions { orders, ..SimOptions::default() };
     let demo = ferry_engine::demo::start(EngineOptions::new(dir, Secrets::os_keychain()), sim_options).await?;
+    demo.sim.sim.stage_demo_story();
     Ok((demo.engine, Some(demo.sim)))
 }
 

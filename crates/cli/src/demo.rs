@@ -44,7 +44,8 @@ pub async fn demo(data_dir: &Path, orders: usize, once: bool) -> Result<ExitCode
     }
 
     if !once {
-        println!("New orders arrive every few seconds. Press Ctrl-C to stop.");
+        sim.sim.stage_demo_story();
+        println!("New orders arrive every few seconds; two products wait as conflicts (ferry conflicts list) and a gift-card order fails on an unknown SKU. Press Ctrl-C to stop.");
     }
     let bar = ProgressBar::new(orders as u64);
     bar.set_style(

@@ -200,8 +200,10 @@ impl SyncReport {
     }
 }
 
-/// A person's decision on a conflict.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A person's decision on a conflict. From the UI as
+/// `{"kind": "keepStore"}`, `{"kind": "keepErp"}` or `{"kind": "value", "value": "12.50"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "camelCase")]
 pub enum Choice {
     KeepStore,
     KeepErp,
@@ -288,5 +290,19 @@ impl From<ferry_journal::ParcelRow> for Parcel {
             last_message: p.last_message,
             booked_at: p.booked_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_choice_reads_as_the_ui_sends_it() {
+        let read = |s: &str| serde_json::from_str::<Choice>(s).expect("a choice");
+        assert_eq!(read(r#"{"kind":"keepStore"}"#), Choice::KeepStore);
+        assert_eq!(read(r#"{"kind":"keepErp"}"#), Choice::KeepErp);
+        assert_eq!(read(r#"{"kind":"value","value":"12.50"}"#), Choice::Value("12.50".into()));
+        assert!(serde_json::from_str::<Choice>(r#"{"kind":"both"}"#).is_err(), "an unknown choice is refused");
     }
 }

@@ -1,7 +1,7 @@
 //! The one door between the UI and the app's backend. Pages receive a
 //! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
 
-import type { Overview } from './types';
+import type { Choice, Conflict, Overview } from './types';
 
 export interface Backend {
   /**
@@ -23,4 +23,22 @@ export interface Backend {
    * Resolves to a function that stops listening.
    */
   onOverview(cb: (overview: Overview) => void): Promise<() => void>;
+
+  /**
+   * Open conflicts, newest first; with `all`, decided ones too (the history).
+   * @throws BackendError
+   */
+  conflicts(all: boolean): Promise<Conflict[]>;
+
+  /**
+   * Decides one conflict; the decision is written on the next sync (asked for at once).
+   * @throws BackendError with code `settings` when a typed value is not valid for the field
+   */
+  resolveConflict(id: number, choice: Choice, reason: string | null): Promise<void>;
+
+  /**
+   * Decides every open conflict of `field` the same way. Resolves to how many.
+   * @throws BackendError
+   */
+  resolveConflictsOf(field: string, choice: Choice, reason: string | null): Promise<number>;
 }

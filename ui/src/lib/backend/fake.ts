@@ -2,7 +2,7 @@
 
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Overview } from './types';
+import type { Choice, Conflict, Overview } from './types';
 
 export class FakeBackend implements Backend {
   /** Every `syncNow` argument, in call order. */
@@ -11,6 +11,13 @@ export class FakeBackend implements Backend {
   failWith: BackendError | null = null;
   /** When set, `syncNow` waits for this before resolving (to observe in-flight state). */
   syncGate: Promise<void> | null = null;
+
+  /** Conflicts the fake holds (open and decided). */
+  conflictList: Conflict[] = [];
+  /** Every decision asked for: [id or field, choice, reason]. */
+  readonly decisions: [number | string, Choice, string | null][] = [];
+  /** When set, `resolveConflict` rejects with it (e.g. a typed value refused). */
+  refuseWith: BackendError | null = null;
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -33,6 +40,36 @@ export class FakeBackend implements Backend {
   async onOverview(cb: (o: Overview) => void): Promise<() => void> {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
+  }
+
+  async conflicts(all: boolean): Promise<Conflict[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.conflictList.filter((c) => all || c.open));
+  }
+
+  async resolveConflict(id: number, choice: Choice, reason: string | null): Promise<void> {
+    this.decisions.push([id, choice, reason]);
+    if (this.refuseWith) throw this.refuseWith;
+    this.decide(this.conflictList.filter((c) => c.id === id && c.open), choice, reason);
+  }
+
+  async resolveConflictsOf(field: string, choice: Choice, reason: string | null): Promise<number> {
+    this.decisions.push([field, choice, reason]);
+    if (this.refuseWith) throw this.refuseWith;
+    const open = this.conflictList.filter((c) => c.field === field && c.open);
+    this.decide(open, choice, reason);
+    return open.length;
+  }
+
+  private decide(list: Conflict[], choice: Choice, reason: string | null) {
+    for (const c of list) {
+      c.open = false;
+      c.resolvedAt = '2025-01-01T12:30:00Z';
+      c.resolvedBy = 'ada';
+      c.reason = reason;
+      c.resolution =
+        choice.kind === 'keepStore' ? "kept the store's value" : choice.kind === 'keepErp' ? "kept the ERP's value" : `set ${choice.value}`;
+    }
   }
 
   /** Pushes a snapshot to every listener, as the backend's event would. */

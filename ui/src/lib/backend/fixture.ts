@@ -1,6 +1,6 @@
 //! A small, realistic `Overview` for tests and the fake backend.
 
-import type { ConnectionCard, Overview } from './types';
+import type { Conflict, ConnectionCard, Overview } from './types';
 
 export function connection(over: Partial<ConnectionCard> & { id: string }): ConnectionCard {
   return {
@@ -52,6 +52,26 @@ export function demoOverview(over: Partial<Overview> = {}): Overview {
         recentFailures: [{ at: '2025-01-01T11:58:00Z', message: 'ERP answered 503 Service Unavailable' }],
       }),
     ],
+    ...over,
+  };
+}
+
+export function conflict(over: Partial<Conflict> & { id: number }): Conflict {
+  return {
+    storeId: 'shop',
+    erpId: 'erp',
+    entity: 'catalog',
+    key: 'MUG-01',
+    field: 'price',
+    base: '12 EUR',
+    storeValue: '13.9 EUR',
+    erpValue: '14.2 EUR',
+    open: true,
+    openedAt: '2025-01-01T11:58:00Z',
+    resolvedAt: null,
+    resolvedBy: null,
+    resolution: null,
+    reason: null,
     ...over,
   };
 }

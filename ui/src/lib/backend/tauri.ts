@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Overview } from './types';
+import type { Conflict, Overview } from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
@@ -22,4 +22,7 @@ export const tauriBackend: Backend = {
   overview: () => call<Overview>('overview'),
   syncNow: (connectionId) => call<void>('sync_now', { connectionId }),
   onOverview: (cb) => listen<Overview>(OVERVIEW_EVENT, (event) => cb(event.payload)),
+  conflicts: (all) => call<Conflict[]>('conflicts', { all }),
+  resolveConflict: (id, choice, reason) => call<void>('resolve_conflict', { id, choice, reason }),
+  resolveConflictsOf: (field, choice, reason) => call<number>('resolve_conflicts_of', { field, choice, reason }),
 };

@@ -41,3 +41,31 @@ export interface RecentFailure {
   at: string;
   message: string;
 }
+
+/** A field changed differently on both sides, waiting for a person (or decided: history). */
+export interface Conflict {
+  id: number;
+  storeId: string;
+  erpId: string;
+  /** `catalog` or `customer`. */
+  entity: string;
+  /** The record, e.g. the SKU. */
+  key: string;
+  /** e.g. `price`, `title`, `email`. */
+  field: string;
+  /** The value both sides last agreed on; null when they never did. */
+  base: string | null;
+  storeValue: string | null;
+  erpValue: string | null;
+  open: boolean;
+  /** RFC 3339 UTC. */
+  openedAt: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** In words, e.g. "kept the ERP's value". */
+  resolution: string | null;
+  reason: string | null;
+}
+
+/** A person's decision: keep one side, or a typed value. */
+export type Choice = { kind: 'keepStore' } | { kind: 'keepErp' } | { kind: 'value'; value: string };
