@@ -63,3 +63,54 @@ test('Sync now posts the demo orders', { timeout: 150_000 }, async () => {
     }
   }
 });
+
+test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async () => {
+  const browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: APP },
+    },
+  });
+  const text = async (id) => {
+    const el = await browser.$(`[data-testid="${id}"]`);
+    return (await el.isExisting()) ? (await el.getText()).trim() : '';
+  };
+  try {
+    const syncAll = await browser.$('[data-testid="sync-all"]');
+    await syncAll.waitForClickable({ timeout: 30_000 });
+    await syncAll.click();
+    // The demo stages a price and a title changed differently on both sides.
+    await browser.waitUntil(async () => (await text('conflicts-badge')) === '2', {
+      timeout: 60_000,
+      interval: 500,
+      timeoutMsg: 'after Sync now the navigation should show 2 open conflicts',
+    });
+    await (await browser.$('[data-testid="nav-conflicts"]')).click();
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="conflict-list"] li')).length === 2, {
+      timeout: 10_000,
+      timeoutMsg: 'the inbox should list the 2 conflicts',
+    });
+    const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
+    if (shots) await browser.saveScreenshot(`${shots}/conflicts.png`);
+    const before = await text('conflict-detail');
+    assert.match(before, /says/, 'the conflict is shown side by side');
+    await (await browser.$('[data-testid="keep-erp"]')).click();
+    await browser.waitUntil(async () => (await text('conflicts-done')).includes('kept'), {
+      timeout: 10_000,
+      timeoutMsg: 'deciding should say what was kept',
+    });
+    await browser.waitUntil(async () => (await text('conflicts-badge')) === '1', {
+      timeout: 30_000,
+      interval: 500,
+      timeoutMsg: 'one conflict should be left',
+    });
+    await (await browser.$('[data-testid="show-history"]')).click();
+    assert.match(await text('history'), /kept the ERP's value/, 'the decision is kept as history');
+  } finally {
+    await browser.deleteSession();
+  }
+});
