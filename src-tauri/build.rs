@@ -7,6 +7,10 @@ fn main() {
         "conflicts",
         "resolve_conflict",
         "resolve_conflicts_of",
+        "dead_letters",
+        "replay",
+        "notifications",
+        "mark_read",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

@@ -2,7 +2,7 @@
 //! `engine::api` function and returns its DTO or `ApiError {code, message}`.
 
 use crate::startup::AppState;
-use ferry_engine::{ApiError, Choice, Conflict, Overview};
+use ferry_engine::{ApiError, Choice, Conflict, DeadLetter, Notification, Overview};
 use tauri::State;
 
 #[tauri::command]
@@ -51,4 +51,30 @@ pub fn resolve_conflicts_of(
     let n = state.engine.resolve_conflicts_of(&field, &choice, reason.as_deref(), &who())?;
     let _ = state.engine.sync_now(None);
     Ok(n)
+}
+
+/// Writes that could not be made, waiting for a person (newest first).
+#[tauri::command]
+pub fn dead_letters(state: State<'_, AppState>) -> Result<Vec<DeadLetter>, ApiError> {
+    state.engine.dead_letters(500)
+}
+
+/// Queues one failed write (by id) or all of them again, then asks for a sync.
+#[tauri::command]
+pub fn replay(state: State<'_, AppState>, id: Option<i64>) -> Result<u64, ApiError> {
+    let n = state.engine.replay(id)?;
+    let _ = state.engine.sync_now(None);
+    Ok(n)
+}
+
+/// The alert log, newest first.
+#[tauri::command]
+pub fn notifications(state: State<'_, AppState>) -> Result<Vec<Notification>, ApiError> {
+    state.engine.notifications(500)
+}
+
+/// Marks one alert (by id) or all as read.
+#[tauri::command]
+pub fn mark_read(state: State<'_, AppState>, id: Option<i64>) -> Result<u64, ApiError> {
+    state.engine.mark_read(id)
 }

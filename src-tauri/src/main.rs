@@ -20,7 +20,11 @@ fn main() {
             commands::sync_now,
             commands::conflicts,
             commands::resolve_conflict,
-            commands::resolve_conflicts_of
+            commands::resolve_conflicts_of,
+            commands::dead_letters,
+            commands::replay,
+            commands::notifications,
+            commands::mark_read
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

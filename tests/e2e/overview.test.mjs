@@ -110,6 +110,21 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
     });
     await (await browser.$('[data-testid="show-history"]')).click();
     assert.match(await text('history'), /kept the ERP's value/, 'the decision is kept as history');
+
+    // The demo's gift-card order names a SKU the ERP does not know: parked with the ERP's words.
+    await (await browser.$('[data-testid="nav-outbox"]')).click();
+    await browser.waitUntil(async () => (await text('dead-letters')).includes('GIFTCARD-50'), {
+      timeout: 30_000,
+      interval: 500,
+      timeoutMsg: 'the failed gift-card order should be listed with the ERP\'s message',
+    });
+    if (shots) await browser.saveScreenshot(`${shots}/failed-writes.png`);
+    await (await browser.$('[data-testid="nav-notifications"]')).click();
+    await browser.waitUntil(async () => (await text('notification-list')).length > 0, {
+      timeout: 10_000,
+      timeoutMsg: 'the alert log should list the alerts raised',
+    });
+    if (shots) await browser.saveScreenshot(`${shots}/notifications.png`);
   } finally {
     await browser.deleteSession();
   }

@@ -434,10 +434,10 @@ impl Engine {
             .dead_writes(limit)?
             .into_iter()
             .map(|r| DeadLetter {
+                label: crate::flows::apply::label(&r),
                 id: r.id,
                 target_id: r.target_id,
                 entity: r.entity,
-                label: r.payload.get("number").and_then(|n| n.as_str()).unwrap_or(&r.entity_key).to_owned(),
                 error: r.last_error.unwrap_or_default(),
                 attempts: r.attempts,
             })

@@ -70,7 +70,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode
             n => format!("{n} {many} could not be {verb} {}", erp.name),
         };
         let body = format!(
-            "{} Fix the cause, then replay them from the Outbox.",
+            "{} Fix the cause, then replay them in Failed writes (or `ferry replay`).",
             first_error.map(|e| format!("First error: {e}.")).unwrap_or_default()
         );
         crate::alerts::raise(

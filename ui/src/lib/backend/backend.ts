@@ -1,7 +1,7 @@
 //! The one door between the UI and the app's backend. Pages receive a
 //! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
 
-import type { Choice, Conflict, Overview } from './types';
+import type { Choice, Conflict, DeadLetter, Notification, Overview } from './types';
 
 export interface Backend {
   /**
@@ -41,4 +41,28 @@ export interface Backend {
    * @throws BackendError
    */
   resolveConflictsOf(field: string, choice: Choice, reason: string | null): Promise<number>;
+
+  /**
+   * Writes that could not be made (the remote's words), newest first.
+   * @throws BackendError
+   */
+  deadLetters(): Promise<DeadLetter[]>;
+
+  /**
+   * Queues one failed write (by id) or all (null) again; resolves to how many.
+   * @throws BackendError with code `not_found` for an unknown id
+   */
+  replay(id: number | null): Promise<number>;
+
+  /**
+   * The alert log, newest first.
+   * @throws BackendError
+   */
+  notifications(): Promise<Notification[]>;
+
+  /**
+   * Marks one alert (by id) or all (null) as read; resolves to how many changed.
+   * @throws BackendError
+   */
+  markRead(id: number | null): Promise<number>;
 }

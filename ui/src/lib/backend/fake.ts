@@ -2,7 +2,7 @@
 
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Choice, Conflict, Overview } from './types';
+import type { Choice, Conflict, DeadLetter, Notification, Overview } from './types';
 
 export class FakeBackend implements Backend {
   /** Every `syncNow` argument, in call order. */
@@ -18,6 +18,13 @@ export class FakeBackend implements Backend {
   readonly decisions: [number | string, Choice, string | null][] = [];
   /** When set, `resolveConflict` rejects with it (e.g. a typed value refused). */
   refuseWith: BackendError | null = null;
+
+  /** Failed writes the fake holds. */
+  deadLetterList: DeadLetter[] = [];
+  /** Every `replay` argument, in call order. */
+  readonly replayCalls: (number | null)[] = [];
+  /** The alert log the fake holds. */
+  notificationList: Notification[] = [];
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -59,6 +66,36 @@ export class FakeBackend implements Backend {
     const open = this.conflictList.filter((c) => c.field === field && c.open);
     this.decide(open, choice, reason);
     return open.length;
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.deadLetterList);
+  }
+
+  async replay(id: number | null): Promise<number> {
+    this.replayCalls.push(id);
+    if (this.failWith) throw this.failWith;
+    const before = this.deadLetterList.length;
+    this.deadLetterList = id === null ? [] : this.deadLetterList.filter((d) => d.id !== id);
+    return before - this.deadLetterList.length;
+  }
+
+  async notifications(): Promise<Notification[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.notificationList);
+  }
+
+  async markRead(id: number | null): Promise<number> {
+    if (this.failWith) throw this.failWith;
+    let n = 0;
+    for (const a of this.notificationList) {
+      if (!a.read && (id === null || a.id === id)) {
+        a.read = true;
+        n++;
+      }
+    }
+    return n;
   }
 
   private decide(list: Conflict[], choice: Choice, reason: string | null) {

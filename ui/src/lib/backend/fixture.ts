@@ -1,6 +1,6 @@
 //! A small, realistic `Overview` for tests and the fake backend.
 
-import type { Conflict, ConnectionCard, Overview } from './types';
+import type { Conflict, ConnectionCard, DeadLetter, Notification, Overview } from './types';
 
 export function connection(over: Partial<ConnectionCard> & { id: string }): ConnectionCard {
   return {
@@ -72,6 +72,30 @@ export function conflict(over: Partial<Conflict> & { id: number }): Conflict {
     resolvedBy: null,
     resolution: null,
     reason: null,
+    ...over,
+  };
+}
+
+export function deadLetter(over: Partial<DeadLetter> & { id: number }): DeadLetter {
+  return {
+    targetId: 'erp',
+    entity: 'order',
+    label: 'Order #1021',
+    error: 'Could not find Item Code: GIFTCARD-50',
+    attempts: 1,
+    ...over,
+  };
+}
+
+export function notification(over: Partial<Notification> & { id: number }): Notification {
+  return {
+    at: '2025-01-01T11:50:00Z',
+    kind: 'dead_letter',
+    connectionId: 'erp',
+    title: '1 order could not be posted to Demo ERP',
+    body: 'Order #1021: Could not find Item Code: GIFTCARD-50. Fix it in the ERP, then replay it in Failed writes.',
+    delivery: 'shown',
+    read: false,
     ...over,
   };
 }

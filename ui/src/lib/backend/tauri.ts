@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Conflict, Overview } from './types';
+import type { Conflict, DeadLetter, Notification, Overview } from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
@@ -25,4 +25,8 @@ export const tauriBackend: Backend = {
   conflicts: (all) => call<Conflict[]>('conflicts', { all }),
   resolveConflict: (id, choice, reason) => call<void>('resolve_conflict', { id, choice, reason }),
   resolveConflictsOf: (field, choice, reason) => call<number>('resolve_conflicts_of', { field, choice, reason }),
+  deadLetters: () => call<DeadLetter[]>('dead_letters'),
+  replay: (id) => call<number>('replay', { id }),
+  notifications: () => call<Notification[]>('notifications'),
+  markRead: (id) => call<number>('mark_read', { id }),
 };

@@ -69,3 +69,40 @@ export interface Conflict {
 
 /** A person's decision: keep one side, or a typed value. */
 export type Choice = { kind: 'keepStore' } | { kind: 'keepErp' } | { kind: 'value'; value: string };
+
+/** A write that could not be made, waiting for a person to fix the data and replay it. */
+export interface DeadLetter {
+  id: number;
+  targetId: string;
+  /** `order`, `stock`, `catalog`, `customer`, `refund`, `shipment`, ... */
+  entity: string;
+  /** What people call the record, e.g. "Order #1001". */
+  label: string;
+  /** The remote system's own words. */
+  error: string;
+  attempts: number;
+}
+
+export type AlertKind =
+  | 'run_failed'
+  | 'auth_failed'
+  | 'dead_letter'
+  | 'new_conflict'
+  | 'courier_exception'
+  | 'no_recent_success'
+  | 'drift'
+  | 'digest';
+
+/** One entry of the alert log. */
+export interface Notification {
+  id: number;
+  /** RFC 3339 UTC. */
+  at: string;
+  kind: AlertKind;
+  connectionId: string | null;
+  title: string;
+  body: string;
+  /** Shown as a desktop alert, folded into a group, or held back as a repeat. */
+  delivery: 'shown' | 'grouped' | 'suppressed';
+  read: boolean;
+}
