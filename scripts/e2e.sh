@@ -21,6 +21,11 @@ for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 [ -s "$work/display" ] || { echo "e2e: Xvfb did not start"; cat "$work/xvfb.log"; exit 1; }
 export DISPLAY=":$(cat "$work/display")"
 
+# Desktop alerts go over the session D-Bus: record every Notify call.
+dbus-monitor --session "type='method_call',interface='org.freedesktop.Notifications',member='Notify'" >"$work/notify.log" 2>&1 &
+pids+=($!)
+export FERRY_E2E_NOTIFY_LOG="$work/notify.log"
+
 # The app inherits this environment: demo mode, its own data dir, no automatic runs.
 export FERRY_DEMO=1 FERRY_SCHEDULE=manual FERRY_DATA_DIR="$work/data"
 tauri-driver --port 4444 >"$work/driver.log" 2>&1 &

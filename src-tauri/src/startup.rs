@@ -3,7 +3,7 @@
 //! scheduler, and forward engine changes to the window.
 
 use ferry_engine::secrets::Secrets;
-use ferry_engine::{default_data_dir, fresh_demo_dir, Engine, EngineOptions, Schedule};
+use ferry_engine::{default_data_dir, fresh_demo_dir, Engine, EngineEvent, EngineOptions, Schedule};
 use ferry_sim::{RunningSim, SimOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,6 +85,15 @@ async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<Runnin
     Ok((demo.engine, Some(demo.sim)))
 }
 
+/// A desktop alert for an alert the engine decided to show (the engine has
+/// already de-duplicated and throttled it, and logged it either way).
+fn notify(handle: &tauri::AppHandle, alert: &ferry_engine::Alert) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = handle.notification().builder().title(&alert.title).body(&alert.body).show() {
+        tracing::warn!("cannot show the desktop alert {:?}: {e}", alert.title);
+    }
+}
+
 /// The demo shop's day goes on while the window is open: orders arrive,
 /// the warehouse ships, parcels move (see `Sim::tick`).
 fn demo_life(sim: std::sync::Arc<ferry_sim::Sim>) {
@@ -103,11 +112,16 @@ fn forward_changes(handle: tauri::AppHandle, engine: Engine) {
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
+                Ok(EngineEvent::Alert(alert)) => notify(&handle, &alert),
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
-            while events.try_recv().is_ok() {}
+            while let Ok(event) = events.try_recv() {
+                if let EngineEvent::Alert(alert) = event {
+                    notify(&handle, &alert);
+                }
+            }
             match engine.overview() {
                 Ok(o) => {
                     if let Err(e) = handle.emit(OVERVIEW_EVENT, &o) {

@@ -3,6 +3,7 @@
 // so nothing is posted until the test presses "Sync now".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { remote } from 'webdriverio';
 
 const APP = process.env.FERRY_APP_BINARY;
@@ -119,6 +120,15 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
       timeoutMsg: 'the failed gift-card order should be listed with the ERP\'s message',
     });
     if (shots) await browser.saveScreenshot(`${shots}/failed-writes.png`);
+    // ...and the failure was a desktop alert: a Notify call on the session D-Bus.
+    const log = process.env.FERRY_E2E_NOTIFY_LOG;
+    if (log) {
+      await browser.waitUntil(async () => readFileSync(log, 'utf8').includes('could not be posted'), {
+        timeout: 15_000,
+        interval: 500,
+        timeoutMsg: 'the failed order should have raised a desktop notification (org.freedesktop.Notifications.Notify)',
+      });
+    }
     await (await browser.$('[data-testid="nav-notifications"]')).click();
     await browser.waitUntil(async () => (await text('notification-list')).length > 0, {
       timeout: 10_000,
