@@ -5,13 +5,27 @@
 
 mod commands;
 mod startup;
+mod tray;
 
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
     let result = tauri::Builder::default()
+        // A second launch brings the running Ferry to the front instead.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        .on_window_event(|window, event| {
+            // With a tray, closing the window keeps Ferry syncing there.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                use tauri::Manager;
+                if window.app_handle().try_state::<tray::Tray>().is_some() {
+                    let _ = window.hide();
+                    api.prevent_close();
+                }
+            }
+        })
         .setup(|app| {
             startup::start(app)?;
             Ok(())

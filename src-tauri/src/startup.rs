@@ -55,7 +55,7 @@ fn schedule(demo: bool) -> Schedule {
 pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
     let args = args();
     // The engine's tasks need a runtime: start everything on Tauri's.
-    let (engine, sim) = tauri::async_runtime::block_on(async {
+    let (engine, sim, schedule) = tauri::async_runtime::block_on(async {
         let real = Engine::open(EngineOptions::new(&args.data_dir, Secrets::os_keychain()))?;
         let demo = args.demo || real.overview()?.connections.is_empty();
         let (engine, sim) = if demo {
@@ -69,8 +69,16 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
         if let (Some(sim), false) = (&sim, schedule == Schedule::manual()) {
             demo_life(sim.sim.clone());
         }
-        Ok::<_, Box<dyn std::error::Error>>((engine, sim))
+        Ok::<_, Box<dyn std::error::Error>>((engine, sim, schedule))
     })?;
+    if std::env::var("FERRY_NO_TRAY").is_err() {
+        if let Some(tray) = crate::tray::Tray::build(app.handle(), schedule) {
+            if let Ok(o) = engine.overview() {
+                tray.update(&o);
+            }
+            app.manage(tray);
+        }
+    }
     forward_changes(app.handle().clone(), engine.clone());
     app.manage(AppState { engine, _sim: sim });
     Ok(())
@@ -124,6 +132,9 @@ fn forward_changes(handle: tauri::AppHandle, engine: Engine) {
             }
             match engine.overview() {
                 Ok(o) => {
+                    if let Some(tray) = handle.try_state::<crate::tray::Tray>() {
+                        tray.update(&o);
+                    }
                     if let Err(e) = handle.emit(OVERVIEW_EVENT, &o) {
                         tracing::warn!("cannot send the overview to the window: {e}");
                     }
