@@ -18,7 +18,7 @@ cargo build --workspace --all-targets
 echo "== Rust: tests (keychain: gnome-keyring on a private D-Bus session)"
 dbus-run-session -- scripts/with-keyring.sh cargo test --workspace
 
-echo "== Connectors against real servers: Tryton and Karrio from PyPI"
+echo "== Connectors against real servers: Tryton, Karrio (PyPI) and Vendure (npm)"
 scripts/real-servers.sh
 
 echo "== E2E: the app window under Xvfb"

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod shopify;
 mod traits;
 pub mod tryton;
+pub mod vendure;
 pub mod woocommerce;
 
 pub use settings::{validate_base_url, SettingsError};
@@ -35,6 +36,7 @@ pub fn store(
     match kind {
         "shopify" => Ok(Box::new(shopify::Shopify::new(base_url, settings, secret)?)),
         "woocommerce" => Ok(Box::new(woocommerce::WooCommerce::new(base_url, settings, secret)?)),
+        "vendure" => Ok(Box::new(vendure::Vendure::new(base_url, settings, secret)?)),
         other => Err(SettingsError::UnknownKind { kind: other.to_owned(), role: "store" }),
     }
 }
