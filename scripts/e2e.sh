@@ -35,6 +35,7 @@ for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break; 
 
 mkdir -p target-e2e
 export FERRY_APP_BINARY="$CARGO_TARGET_DIR/debug/ferry-app"
+export FERRY_CLI_BINARY="$CARGO_TARGET_DIR/debug/ferry" FERRY_E2E_DATA_DIR="$work/data"
 export FERRY_E2E_SCREENSHOT="${FERRY_E2E_SCREENSHOT:-$PWD/target-e2e/overview.png}"
 export FERRY_E2E_SCREENSHOT_DIR="${FERRY_E2E_SCREENSHOT_DIR:-$PWD/target-e2e}"
 node --test tests/e2e/ || { echo "e2e: failed; tauri-driver log:"; tail -40 "$work/driver.log"; exit 1; }

@@ -11,6 +11,11 @@ fn main() {
         "replay",
         "notifications",
         "mark_read",
+        "connections",
+        "kinds",
+        "add_connection",
+        "test_connection",
+        "remove_connection",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

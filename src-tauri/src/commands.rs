@@ -2,7 +2,7 @@
 //! `engine::api` function and returns its DTO or `ApiError {code, message}`.
 
 use crate::startup::AppState;
-use ferry_engine::{ApiError, Choice, Conflict, DeadLetter, Notification, Overview};
+use ferry_engine::{ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification, Overview};
 use tauri::State;
 
 #[tauri::command]
@@ -77,4 +77,63 @@ pub fn notifications(state: State<'_, AppState>) -> Result<Vec<Notification>, Ap
 #[tauri::command]
 pub fn mark_read(state: State<'_, AppState>, id: Option<i64>) -> Result<u64, ApiError> {
     state.engine.mark_read(id)
+}
+
+/// A connection to add, as the form sends it (the secret comes separately).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewConnection {
+    pub kind: String,
+    pub name: String,
+    pub base_url: String,
+    #[serde(default)]
+    pub settings: serde_json::Value,
+}
+
+/// Every configured connection, without secrets.
+#[tauri::command]
+pub fn connections(state: State<'_, AppState>) -> Result<Vec<ConnectionInfo>, ApiError> {
+    state.engine.connections()
+}
+
+/// The kinds of system Ferry can connect to, with their role.
+#[tauri::command]
+pub fn kinds() -> Vec<(String, String)> {
+    ferry_connectors::KINDS.iter().map(|(k, r)| ((*k).to_owned(), (*r).to_owned())).collect()
+}
+
+/// Checks the system with the secret, then saves it; the secret goes to
+/// the keychain and is never sent back.
+#[tauri::command]
+pub async fn add_connection(
+    state: State<'_, AppState>,
+    connection: NewConnection,
+    secret: String,
+) -> Result<String, ApiError> {
+    let id = ferry_engine::id_from_name(&connection.name);
+    if id.is_empty() {
+        return Err(ApiError::new("settings", "the name needs some letters or digits"));
+    }
+    let settings = if connection.settings.is_null() { serde_json::json!({}) } else { connection.settings };
+    let spec = ConnectionSpec {
+        id: id.clone(),
+        kind: connection.kind,
+        name: connection.name.trim().to_owned(),
+        base_url: connection.base_url,
+        settings,
+    };
+    state.engine.add_connection(&spec, &secret).await?;
+    Ok(id)
+}
+
+/// Checks a saved connection with its stored secret.
+#[tauri::command]
+pub async fn test_connection(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
+    state.engine.test_connection(&id).await
+}
+
+/// Removes a connection and its keychain entry (its journal history stays).
+#[tauri::command]
+pub fn remove_connection(state: State<'_, AppState>, id: String) -> Result<bool, ApiError> {
+    state.engine.remove_connection(&id)
 }

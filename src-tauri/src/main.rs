@@ -39,7 +39,12 @@ fn main() {
             commands::dead_letters,
             commands::replay,
             commands::notifications,
-            commands::mark_read
+            commands::mark_read,
+            commands::connections,
+            commands::kinds,
+            commands::add_connection,
+            commands::test_connection,
+            commands::remove_connection
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -3,7 +3,8 @@
 // so nothing is posted until the test presses "Sync now".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { remote } from 'webdriverio';
 
 const APP = process.env.FERRY_APP_BINARY;
@@ -135,6 +136,56 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
       timeoutMsg: 'the alert log should list the alerts raised',
     });
     if (shots) await browser.saveScreenshot(`${shots}/notifications.png`);
+  } finally {
+    await browser.deleteSession();
+  }
+});
+
+test('A connection added in the window is checked, and its secret lands in the keychain only', { timeout: 150_000 }, async () => {
+  const browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: APP },
+    },
+  });
+  const SECRET = 'shpat_demo_0000000000000000'; // the demo shop's made-up token
+  try {
+    const nav = await browser.$('[data-testid="nav-connections"]');
+    await nav.waitForClickable({ timeout: 30_000 });
+    await nav.click();
+    const shopUrl = await browser.$('[data-testid="url-demo-shop"]');
+    await shopUrl.waitForDisplayed({ timeout: 10_000 });
+    const url = (await shopUrl.getText()).trim();
+    await (await browser.$('[data-testid="name"]')).setValue('Second Shop');
+    await (await browser.$('[data-testid="url"]')).setValue(url);
+    await (await browser.$('[data-testid="secret"]')).setValue(SECRET);
+    await (await browser.$('[data-testid="add"]')).click();
+    await browser.waitUntil(async () => (await (await browser.$('[data-testid="connection-second-shop"]')).isExisting()), {
+      timeout: 30_000,
+      interval: 500,
+      timeoutMsg: 'the checked connection should be listed',
+    });
+    assert.match(await (await browser.$('[data-testid="connection-second-shop"]')).getText(), /Secret: set/);
+    const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
+    if (shots) await browser.saveScreenshot(`${shots}/connections.png`);
+
+    // Another process finds the secret in the keychain (not in memory)...
+    const cli = process.env.FERRY_CLI_BINARY;
+    const data = process.env.FERRY_E2E_DATA_DIR;
+    if (cli && data && existsSync(cli)) {
+      const listed = execFileSync(cli, ['--data-dir', `${data}/demo`, 'connections', 'list'], { encoding: 'utf8' });
+      assert.match(listed, /second-shop .*\(secret set\)/, listed);
+      assert.ok(!listed.includes(SECRET), 'the list never shows a secret');
+      // ...and nowhere in the journal.
+      for (const f of ['journal.sqlite', 'journal.sqlite-wal']) {
+        const path = `${data}/demo/${f}`;
+        if (existsSync(path)) assert.ok(!readFileSync(path).includes(SECRET), `no secret in ${f}`);
+      }
+    }
   } finally {
     await browser.deleteSession();
   }

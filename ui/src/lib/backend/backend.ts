@@ -1,7 +1,7 @@
 //! The one door between the UI and the app's backend. Pages receive a
 //! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
 
-import type { Choice, Conflict, DeadLetter, Notification, Overview } from './types';
+import type { Choice, Conflict, ConnectionInfo, DeadLetter, NewConnection, Notification, Overview } from './types';
 
 export interface Backend {
   /**
@@ -65,4 +65,32 @@ export interface Backend {
    * @throws BackendError
    */
   markRead(id: number | null): Promise<number>;
+
+  /**
+   * Every configured connection (never a secret).
+   * @throws BackendError
+   */
+  connections(): Promise<ConnectionInfo[]>;
+
+  /** The kinds of system Ferry can connect to: [kind, role]. */
+  kinds(): Promise<[string, string][]>;
+
+  /**
+   * Checks the system with `secret`, then saves the connection; the secret
+   * goes to the keychain and is never sent back. Resolves to the new id.
+   * @throws BackendError with the system's own words when the check fails (nothing is saved)
+   */
+  addConnection(connection: NewConnection, secret: string): Promise<string>;
+
+  /**
+   * Checks a saved connection with its stored secret.
+   * @throws BackendError with what the system answered
+   */
+  testConnection(id: string): Promise<void>;
+
+  /**
+   * Removes a connection and its keychain entry.
+   * @throws BackendError
+   */
+  removeConnection(id: string): Promise<boolean>;
 }

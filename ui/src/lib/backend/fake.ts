@@ -2,7 +2,7 @@
 
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Choice, Conflict, DeadLetter, Notification, Overview } from './types';
+import type { Choice, Conflict, ConnectionInfo, DeadLetter, NewConnection, Notification, Overview } from './types';
 
 export class FakeBackend implements Backend {
   /** Every `syncNow` argument, in call order. */
@@ -25,6 +25,13 @@ export class FakeBackend implements Backend {
   readonly replayCalls: (number | null)[] = [];
   /** The alert log the fake holds. */
   notificationList: Notification[] = [];
+
+  /** Connections the fake holds. */
+  connectionList: ConnectionInfo[] = [];
+  /** Every add: [connection, secret] (tests check the secret is never echoed back). */
+  readonly added: [NewConnection, string][] = [];
+  /** When set, `addConnection`/`testConnection` reject with it (the system refused). */
+  checkFails: BackendError | null = null;
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -96,6 +103,50 @@ export class FakeBackend implements Backend {
       }
     }
     return n;
+  }
+
+  async connections(): Promise<ConnectionInfo[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.connectionList);
+  }
+
+  async kinds(): Promise<[string, string][]> {
+    return [
+      ['shopify', 'store'],
+      ['woocommerce', 'store'],
+      ['erpnext', 'erp'],
+      ['easypost', 'courier'],
+    ];
+  }
+
+  async addConnection(connection: NewConnection, secret: string): Promise<string> {
+    this.added.push([structuredClone(connection), secret]);
+    if (this.checkFails) throw this.checkFails;
+    const id = connection.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const role = (await this.kinds()).find(([k]) => k === connection.kind)?.[1] ?? 'store';
+    this.connectionList.push({
+      id,
+      name: connection.name,
+      kind: connection.kind,
+      role: role as ConnectionInfo['role'],
+      baseUrl: connection.baseUrl,
+      settings: connection.settings,
+      secretSet: true,
+      pausedReason: null,
+      createdAt: '2025-01-01T12:00:00Z',
+    });
+    return id;
+  }
+
+  async testConnection(id: string): Promise<void> {
+    if (this.checkFails) throw this.checkFails;
+    if (!this.connectionList.some((c) => c.id === id)) throw new BackendError('not_found', `no connection "${id}"`);
+  }
+
+  async removeConnection(id: string): Promise<boolean> {
+    const before = this.connectionList.length;
+    this.connectionList = this.connectionList.filter((c) => c.id !== id);
+    return this.connectionList.length < before;
   }
 
   private decide(list: Conflict[], choice: Choice, reason: string | null) {

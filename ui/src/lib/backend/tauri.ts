@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Conflict, DeadLetter, Notification, Overview } from './types';
+import type { Conflict, ConnectionInfo, DeadLetter, Notification, Overview } from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
@@ -29,4 +29,9 @@ export const tauriBackend: Backend = {
   replay: (id) => call<number>('replay', { id }),
   notifications: () => call<Notification[]>('notifications'),
   markRead: (id) => call<number>('mark_read', { id }),
+  connections: () => call<ConnectionInfo[]>('connections'),
+  kinds: () => call<[string, string][]>('kinds'),
+  addConnection: (connection, secret) => call<string>('add_connection', { connection, secret }),
+  testConnection: (id) => call<void>('test_connection', { id }),
+  removeConnection: (id) => call<boolean>('remove_connection', { id }),
 };

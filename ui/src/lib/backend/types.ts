@@ -106,3 +106,24 @@ export interface Notification {
   delivery: 'shown' | 'grouped' | 'suppressed';
   read: boolean;
 }
+
+/** A configured connection, as listed: never the secret, only whether one is set. */
+export interface ConnectionInfo {
+  id: string;
+  name: string;
+  kind: string;
+  role: ConnectionRole;
+  baseUrl: string;
+  settings: Record<string, unknown>;
+  secretSet: boolean;
+  pausedReason: string | null;
+  createdAt: string;
+}
+
+/** A connection to add; the secret is passed beside it and goes straight to the keychain. */
+export interface NewConnection {
+  kind: string;
+  name: string;
+  baseUrl: string;
+  settings: Record<string, unknown>;
+}
