@@ -23,8 +23,16 @@ use ferry_domain::ConnectorError;
 pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 
 /// The kinds this build can connect to.
-pub const KINDS: &[(&str, &str)] =
-    &[("shopify", "store"), ("woocommerce", "store"), ("erpnext", "erp"), ("odoo", "erp"), ("easypost", "courier")];
+pub const KINDS: &[(&str, &str)] = &[
+    ("shopify", "store"),
+    ("woocommerce", "store"),
+    ("vendure", "store"),
+    ("erpnext", "erp"),
+    ("odoo", "erp"),
+    ("tryton", "erp"),
+    ("easypost", "courier"),
+    ("karrio", "courier"),
+];
 
 /// Builds the store connector for `kind`.
 pub fn store(
