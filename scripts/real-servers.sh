@@ -26,4 +26,5 @@ set -a
 set +a
 rm -f "$env_file.tryton" "$env_file.karrio" "$env_file.vendure"
 export FERRY_REQUIRE_REAL=1
-cargo test -p ferry-connectors --test real_tryton --test real_karrio --test real_vendure
+cargo test -p ferry-connectors --test real_tryton --test real_karrio --test real_vendure --test contract_stores --test contract_erps --test contract_couriers
+cargo test -p ferry-tests --test real_systems

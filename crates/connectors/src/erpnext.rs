@@ -597,6 +597,17 @@ impl Erp for ErpNext {
                 self.call(Method::PUT, &url, &[], Some(&body)).await?;
             }
             None => {
+                // No price yet: make sure the Item exists, so an unknown SKU is
+                // refused as such (a fix-and-replay), not as whatever the
+                // server answers an Item Price it cannot link (a 403 there
+                // would pause the whole connection).
+                let item = self.list("Item", json!([["name", "=", sku]]), json!(["name"]), 1).await?;
+                if item.is_empty() {
+                    return Err(ConnectorError::Rejected {
+                        message: format!("ERPNext has no Item {sku}; create it (or fix the SKU), then replay"),
+                        fields: vec![FieldError { field: "sku".into(), message: format!("{sku} not in ERPNext") }],
+                    });
+                }
                 let body = json!({ "item_code": sku, "price_list": self.price_list, "price_list_rate": price.amount.to_string(),
                     "currency": price.currency.code() });
                 self.call(Method::POST, &self.resource_url("Item Price"), &[], Some(&body)).await?;

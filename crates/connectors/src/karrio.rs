@@ -28,7 +28,7 @@ use crate::traits::Courier;
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{Duration as Days, SecondsFormat, Utc};
-use ferry_domain::{Address, ConnectorError, Shipment, ShipmentRequest, TrackingEvent};
+use ferry_domain::{Address, ConnectorError, FieldError, Shipment, ShipmentRequest, TrackingEvent};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -204,6 +204,18 @@ impl Karrio {
 
     /// Creates the draft shipment with its rates (not yet bought).
     async fn create(&self, request: &ShipmentRequest) -> Result<Value> {
+        // Karrio (and carriers behind it, such as its custom carrier) rates
+        // and sells a label for a parcel of 0 kg: refuse it before anything
+        // is bought, as EasyPost does.
+        if request.weight_grams == 0 {
+            return Err(ConnectorError::Rejected {
+                message: format!(
+                    "parcel {} has no weight; set its weight (or the ERP connection's default_parcel_grams), then replay",
+                    request.reference
+                ),
+                fields: vec![FieldError { field: "parcel.weight".into(), message: "must be more than 0 g".into() }],
+            });
+        }
         let mut body = json!({
             "shipper": self.from,
             "recipient": to_address(&request.to, request.email.as_deref()),
