@@ -16,6 +16,8 @@ fn main() {
         "add_connection",
         "test_connection",
         "remove_connection",
+        "reconcile",
+        "dry_run",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

@@ -2,7 +2,10 @@
 //! `engine::api` function and returns its DTO or `ApiError {code, message}`.
 
 use crate::startup::AppState;
-use ferry_engine::{ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification, Overview};
+use ferry_engine::{
+    ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification, Overview, PreviewLine,
+    ReconcileReport,
+};
 use tauri::State;
 
 #[tauri::command]
@@ -136,4 +139,21 @@ pub async fn test_connection(state: State<'_, AppState>, id: String) -> Result<(
 #[tauri::command]
 pub fn remove_connection(state: State<'_, AppState>, id: String) -> Result<bool, ApiError> {
     state.engine.remove_connection(&id)
+}
+
+/// Compares the store's orders of the last `days` days with the ERP.
+#[tauri::command]
+pub async fn reconcile(state: State<'_, AppState>, days: u32) -> Result<Vec<ReconcileReport>, ApiError> {
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::new("settings", "compare between 1 and 366 days"));
+    }
+    let to = chrono::Utc::now().date_naive();
+    let from = to - chrono::Days::new(u64::from(days) - 1);
+    state.engine.reconcile(from, to).await
+}
+
+/// What the next sync would write or hold, writing nothing.
+#[tauri::command]
+pub async fn dry_run(state: State<'_, AppState>) -> Result<Vec<PreviewLine>, ApiError> {
+    state.engine.dry_run().await
 }

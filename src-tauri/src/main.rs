@@ -44,7 +44,9 @@ fn main() {
             commands::kinds,
             commands::add_connection,
             commands::test_connection,
-            commands::remove_connection
+            commands::remove_connection,
+            commands::reconcile,
+            commands::dry_run
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

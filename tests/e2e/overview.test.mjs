@@ -136,6 +136,23 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
       timeoutMsg: 'the alert log should list the alerts raised',
     });
     if (shots) await browser.saveScreenshot(`${shots}/notifications.png`);
+
+    // Checks: the gift-card order is the one store order missing in the ERP.
+    await (await browser.$('[data-testid="nav-checks"]')).click();
+    await (await browser.$('[data-testid="reconcile"]')).click();
+    await browser.waitUntil(async () => (await text('report')).length > 0, {
+      timeout: 30_000,
+      interval: 500,
+      timeoutMsg: 'the comparison should report',
+    });
+    assert.match(await text('drift'), /is not in the ERP/, 'the failed gift-card order is found missing');
+    await (await browser.$('[data-testid="dry-run"]')).click();
+    await browser.waitUntil(async () => (await text('preview')).length > 0 || (await text('nothing-to-do')).length > 0, {
+      timeout: 30_000,
+      interval: 500,
+      timeoutMsg: 'the preview should answer',
+    });
+    if (shots) await browser.saveScreenshot(`${shots}/checks.png`);
   } finally {
     await browser.deleteSession();
   }

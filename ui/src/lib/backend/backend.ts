@@ -1,7 +1,17 @@
 //! The one door between the UI and the app's backend. Pages receive a
 //! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
 
-import type { Choice, Conflict, ConnectionInfo, DeadLetter, NewConnection, Notification, Overview } from './types';
+import type {
+  Choice,
+  Conflict,
+  ConnectionInfo,
+  DeadLetter,
+  NewConnection,
+  Notification,
+  Overview,
+  PreviewLine,
+  ReconcileReport,
+} from './types';
 
 export interface Backend {
   /**
@@ -93,4 +103,16 @@ export interface Backend {
    * @throws BackendError
    */
   removeConnection(id: string): Promise<boolean>;
+
+  /**
+   * Compares the store's orders of the last `days` days with the ERP.
+   * @throws BackendError
+   */
+  reconcile(days: number): Promise<ReconcileReport[]>;
+
+  /**
+   * What the next sync would write or hold; writes nothing.
+   * @throws BackendError
+   */
+  dryRun(): Promise<PreviewLine[]>;
 }

@@ -2,7 +2,17 @@
 
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Choice, Conflict, ConnectionInfo, DeadLetter, NewConnection, Notification, Overview } from './types';
+import type {
+  Choice,
+  Conflict,
+  ConnectionInfo,
+  DeadLetter,
+  NewConnection,
+  Notification,
+  Overview,
+  PreviewLine,
+  ReconcileReport,
+} from './types';
 
 export class FakeBackend implements Backend {
   /** Every `syncNow` argument, in call order. */
@@ -32,6 +42,12 @@ export class FakeBackend implements Backend {
   readonly added: [NewConnection, string][] = [];
   /** When set, `addConnection`/`testConnection` reject with it (the system refused). */
   checkFails: BackendError | null = null;
+
+  /** What `reconcile` answers, and the days it was asked for. */
+  reports: ReconcileReport[] = [];
+  readonly reconcileCalls: number[] = [];
+  /** What `dryRun` answers. */
+  preview: PreviewLine[] = [];
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -147,6 +163,17 @@ export class FakeBackend implements Backend {
     const before = this.connectionList.length;
     this.connectionList = this.connectionList.filter((c) => c.id !== id);
     return this.connectionList.length < before;
+  }
+
+  async reconcile(days: number): Promise<ReconcileReport[]> {
+    this.reconcileCalls.push(days);
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.reports);
+  }
+
+  async dryRun(): Promise<PreviewLine[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.preview);
   }
 
   private decide(list: Conflict[], choice: Choice, reason: string | null) {

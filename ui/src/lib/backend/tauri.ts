@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Conflict, ConnectionInfo, DeadLetter, Notification, Overview } from './types';
+import type { Conflict, ConnectionInfo, DeadLetter, Notification, Overview, PreviewLine, ReconcileReport } from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
@@ -34,4 +34,6 @@ export const tauriBackend: Backend = {
   addConnection: (connection, secret) => call<string>('add_connection', { connection, secret }),
   testConnection: (id) => call<void>('test_connection', { id }),
   removeConnection: (id) => call<boolean>('remove_connection', { id }),
+  reconcile: (days) => call<ReconcileReport[]>('reconcile', { days }),
+  dryRun: () => call<PreviewLine[]>('dry_run'),
 };

@@ -127,3 +127,38 @@ export interface NewConnection {
   baseUrl: string;
   settings: Record<string, unknown>;
 }
+
+/** One difference a reconciliation found (field names as the Rust side sends them). */
+export type DriftItem =
+  | { kind: 'missingInErp'; order: string; store_id: string }
+  | { kind: 'totalDiffers'; order: string; erp_id: string; store_total: string; erp_total: string }
+  | { kind: 'notCancelledInErp'; order: string; erp_id: string }
+  | { kind: 'duplicated'; order: string; erp_ids: string[] };
+
+/** What a reconciliation found for one store → ERP pair. */
+export interface ReconcileReport {
+  storeId: string;
+  erpId: string;
+  /** Dates, YYYY-MM-DD. */
+  from: string;
+  to: string;
+  storeOrders: number;
+  erpDocuments: number;
+  drift: DriftItem[];
+}
+
+/** What a dry run would do with one record. */
+export type PreviewAction =
+  | { kind: 'create' }
+  | { kind: 'link'; remote_id: string }
+  | { kind: 'skip' }
+  | { kind: 'cancel' }
+  | { kind: 'write'; op: string }
+  | { kind: 'hold'; field: string };
+
+export interface PreviewLine {
+  label: string;
+  summary: string;
+  targetId: string;
+  action: PreviewAction;
+}
