@@ -83,38 +83,22 @@ impl EasyPost {
                 "EasyPost expects the API key alone (EZAK… for production, EZTK… for test)".into(),
             ));
         }
-        let text = |name: &str, required: bool| -> Result<Option<String>, SettingsError> {
-            match settings.get(name) {
-                Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-                None | Some(Value::Null) | Some(Value::String(_)) if !required => Ok(None),
-                None | Some(Value::Null) | Some(Value::String(_)) => Err(SettingsError::BadSetting {
-                    key: name.into(),
-                    message: "required: the shop's sender address is printed on every label".into(),
-                }),
-                Some(_) => Err(SettingsError::BadSetting { key: name.into(), message: "must be text".into() }),
-            }
-        };
-        let country = text("from_country", true)?.unwrap_or_default().to_ascii_uppercase();
-        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(SettingsError::BadSetting {
-                key: "from_country".into(),
-                message: format!("{country:?} is not a two-letter country code like DE or US"),
-            });
-        }
+        let sender = crate::settings::Sender::from_settings(settings)?;
+        let text = |key: &str| crate::settings::text_setting(settings, key);
         let from = json!({
-            "name": text("from_name", true)?,
-            "street1": text("from_street", true)?,
-            "city": text("from_city", true)?,
-            "zip": text("from_postcode", true)?,
-            "country": country,
-            "state": text("from_state", false)?,
-            "phone": text("from_phone", false)?,
+            "name": sender.name,
+            "street1": sender.street,
+            "city": sender.city,
+            "zip": sender.postcode,
+            "country": sender.country,
+            "state": sender.state,
+            "phone": sender.phone,
         });
         Ok(Self {
             base: base.as_str().trim_end_matches('/').to_owned(),
             key: key.to_owned(),
             from,
-            service: text("service", false)?,
+            service: text("service")?,
             client: http::client(http::timeout_setting(settings)?),
             booking: tokio::sync::Mutex::new(()),
         })

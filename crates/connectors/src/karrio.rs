@@ -98,40 +98,24 @@ impl Karrio {
                 "Karrio expects an API key alone (key_…, from the dashboard's API keys page)".into(),
             ));
         }
-        let text = |name: &str, required: bool| -> Result<Option<String>, SettingsError> {
-            match settings.get(name) {
-                Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-                None | Some(Value::Null) | Some(Value::String(_)) if !required => Ok(None),
-                None | Some(Value::Null) | Some(Value::String(_)) => Err(SettingsError::BadSetting {
-                    key: name.into(),
-                    message: "required: the shop's sender address is printed on every label".into(),
-                }),
-                Some(_) => Err(SettingsError::BadSetting { key: name.into(), message: "must be text".into() }),
-            }
-        };
-        let country = text("from_country", true)?.unwrap_or_default().to_ascii_uppercase();
-        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(SettingsError::BadSetting {
-                key: "from_country".into(),
-                message: format!("{country:?} is not a two-letter country code like DE or US"),
-            });
-        }
+        let sender = crate::settings::Sender::from_settings(settings)?;
+        let text = |key: &str| crate::settings::text_setting(settings, key);
         let from = json!({
-            "person_name": text("from_name", true)?,
-            "address_line1": text("from_street", true)?,
-            "city": text("from_city", true)?,
-            "postal_code": text("from_postcode", true)?,
-            "country_code": country,
-            "state_code": text("from_state", false)?,
-            "phone_number": text("from_phone", false)?,
+            "person_name": sender.name,
+            "address_line1": sender.street,
+            "city": sender.city,
+            "postal_code": sender.postcode,
+            "country_code": sender.country,
+            "state_code": sender.state,
+            "phone_number": sender.phone,
         });
         Ok(Self {
             base: base.as_str().trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             from,
-            carrier_id: text("carrier_id", false)?,
-            carrier_name: text("carrier_name", false)?,
-            service: text("service", false)?,
+            carrier_id: text("carrier_id")?,
+            carrier_name: text("carrier_name")?,
+            service: text("service")?,
             client: http::client(http::timeout_setting(settings)?),
             booking: tokio::sync::Mutex::new(()),
         })

@@ -82,3 +82,55 @@ mod tests {
         assert!(!msg.contains("hunter2"), "the message never repeats a password: {msg}");
     }
 }
+
+/// An optional text setting (`None` when absent, null or blank); `Err` when
+/// it is there but not text.
+pub fn text_setting(settings: &serde_json::Value, key: &str) -> Result<Option<String>, SettingsError> {
+    match settings.get(key) {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::String(_)) => Ok(None),
+        Some(_) => Err(SettingsError::BadSetting { key: key.into(), message: "must be text".into() }),
+    }
+}
+
+/// The shop's sender address, printed on every label: `from_name`,
+/// `from_street`, `from_city`, `from_postcode`, `from_country` (two
+/// letters) are required; `from_state` and `from_phone` are optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub postcode: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    pub state: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl Sender {
+    pub fn from_settings(settings: &serde_json::Value) -> Result<Self, SettingsError> {
+        let required = |key: &str| -> Result<String, SettingsError> {
+            text_setting(settings, key)?.ok_or_else(|| SettingsError::BadSetting {
+                key: key.into(),
+                message: "required: the shop's sender address is printed on every label".into(),
+            })
+        };
+        let country = required("from_country")?.to_ascii_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(SettingsError::BadSetting {
+                key: "from_country".into(),
+                message: format!("{country:?} is not a two-letter country code like DE or US"),
+            });
+        }
+        Ok(Self {
+            name: required("from_name")?,
+            street: required("from_street")?,
+            city: required("from_city")?,
+            postcode: required("from_postcode")?,
+            country,
+            state: text_setting(settings, "from_state")?,
+            phone: text_setting(settings, "from_phone")?,
+        })
+    }
+}

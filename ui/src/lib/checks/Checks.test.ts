@@ -1,33 +1,14 @@
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync, mount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import { byTestId, cleanup, mountNow, render as renderPage, settle } from '../testing';
 import { BackendError } from '../backend';
 import { FakeBackend } from '../backend/fake';
 import { demoOverview } from '../backend/fixture';
 import Checks from './Checks.svelte';
 
-let mounted: ReturnType<typeof mount> | null = null;
+afterEach(cleanup);
 
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = '';
-});
-
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-const byTestId = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-
-async function render(backend: FakeBackend) {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted = mount(Checks, { target, props: { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } } });
-  await settle();
-  return target;
-}
+const render = (backend: FakeBackend) => renderPage(Checks, { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } });
 
 const report = { storeId: 'shop', erpId: 'erp', from: '2025-01-01', to: '2025-01-07', storeOrders: 20, erpDocuments: 20 };
 

@@ -1,34 +1,15 @@
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync, mount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import { byTestId, cleanup, mountNow, render as renderPage, settle } from '../testing';
 import App from '../../App.svelte';
 import { BackendError } from '../backend';
 import { FakeBackend } from '../backend/fake';
 import { conflict, demoOverview } from '../backend/fixture';
 import Conflicts from './Conflicts.svelte';
 
-let mounted: ReturnType<typeof mount> | null = null;
+afterEach(cleanup);
 
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = '';
-});
-
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-async function render(backend: FakeBackend): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted = mount(Conflicts, { target, props: { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } } });
-  await settle();
-  return target;
-}
-
-const byTestId = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+const render = (backend: FakeBackend) => renderPage(Conflicts, { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } });
 
 function withConflicts(...list: ReturnType<typeof conflict>[]): FakeBackend {
   const backend = new FakeBackend(demoOverview());
@@ -48,9 +29,7 @@ describe('Conflicts', () => {
 
   it('shows loading first, then the conflict side by side with names', async () => {
     const backend = withConflicts(conflict({ id: 1 }));
-    const target = document.createElement('div');
-    document.body.appendChild(target);
-    mounted = mount(Conflicts, { target, props: { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } } });
+    const target = mountNow(Conflicts, { backend, names: { shop: 'Demo Shop', erp: 'Demo ERP' } });
     flushSync();
     expect(target.textContent).toContain('Loading…');
     await settle();
@@ -158,9 +137,7 @@ describe('App navigation', () => {
     overview.totals.openConflicts = 2;
     const backend = new FakeBackend(overview);
     backend.conflictList = [conflict({ id: 1 }), conflict({ id: 2, key: 'MUG-02' })];
-    const target = document.createElement('div');
-    document.body.appendChild(target);
-    mounted = mount(App, { target, props: { backend } });
+    const target = mountNow(App, { backend });
     await settle();
     expect(byTestId(target, 'conflicts-badge')?.textContent).toBe('2');
     (byTestId(target, 'nav-conflicts') as HTMLButtonElement).click();

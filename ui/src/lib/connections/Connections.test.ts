@@ -1,34 +1,15 @@
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync, mount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import { byTestId, cleanup, mountNow, render as renderPage, settle } from '../testing';
 import { BackendError } from '../backend';
 import { FakeBackend } from '../backend/fake';
 import { demoOverview } from '../backend/fixture';
 import Connections from './Connections.svelte';
 import { parseSettings } from './settings';
 
-let mounted: ReturnType<typeof mount> | null = null;
+afterEach(cleanup);
 
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = '';
-});
-
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-const byTestId = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-
-async function render(backend: FakeBackend) {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted = mount(Connections, { target, props: { backend } });
-  await settle();
-  return target;
-}
+const render = (backend: FakeBackend) => renderPage(Connections, { backend });
 
 function type(root: HTMLElement, id: string, value: string) {
   const el = byTestId(root, id) as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;

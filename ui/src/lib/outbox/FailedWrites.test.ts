@@ -1,5 +1,6 @@
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync, mount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import { byTestId, cleanup, render as renderPage, settle } from '../testing';
 import App from '../../App.svelte';
 import { BackendError } from '../backend';
 import { FakeBackend } from '../backend/fake';
@@ -7,30 +8,12 @@ import { deadLetter, demoOverview, notification } from '../backend/fixture';
 import Notifications from '../notifications/Notifications.svelte';
 import FailedWrites from './FailedWrites.svelte';
 
-let mounted: ReturnType<typeof mount> | null = null;
+afterEach(cleanup);
 
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = '';
-});
-
-async function settle() {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-const byTestId = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-
-async function show<P extends Record<string, unknown>>(component: typeof FailedWrites | typeof Notifications, props: P) {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const show = (component: typeof FailedWrites | typeof Notifications, props: Record<string, any>) =>
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  mounted = mount(component as any, { target, props });
-  await settle();
-  return target;
-}
+  renderPage(component as any, props);
 
 describe('Failed writes', () => {
   it('is empty, plainly', async () => {
@@ -96,8 +79,7 @@ describe('Notifications', () => {
     const backend = new FakeBackend(demoOverview());
     const root0 = await show(Notifications, { backend });
     expect(byTestId(root0, 'notifications-empty')?.textContent).toContain('No alerts yet');
-    unmount(mounted!);
-    document.body.innerHTML = '';
+    cleanup();
     backend.notificationList = [notification({ id: 1 }), notification({ id: 2 })];
     const root = await show(Notifications, { backend });
     (byTestId(root, 'mark-all-read') as HTMLButtonElement).click();
@@ -113,10 +95,7 @@ describe('App navigation to failed writes', () => {
     overview.totals.failed = 1;
     const backend = new FakeBackend(overview);
     backend.deadLetterList = [deadLetter({ id: 5 })];
-    const target = document.createElement('div');
-    document.body.appendChild(target);
-    mounted = mount(App, { target, props: { backend } });
-    await settle();
+    const target = await renderPage(App, { backend });
     expect(byTestId(target, 'failed-badge')?.textContent).toBe('1');
     (byTestId(target, 'nav-outbox') as HTMLButtonElement).click();
     await settle();
