@@ -1,4 +1,3 @@
-import { flushSync, mount } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { byTestId, cleanup, mountNow, render as renderPage, settle } from '../testing';
 import { BackendError } from '../backend';

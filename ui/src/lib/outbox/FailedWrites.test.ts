@@ -1,4 +1,4 @@
-import { flushSync, mount } from 'svelte';
+import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { byTestId, cleanup, render as renderPage, settle } from '../testing';
 import App from '../../App.svelte';
