@@ -18,6 +18,7 @@ fn main() {
         "remove_connection",
         "reconcile",
         "dry_run",
+        "activity",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

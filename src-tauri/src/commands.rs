@@ -3,8 +3,8 @@
 
 use crate::startup::AppState;
 use ferry_engine::{
-    ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification, Overview, PreviewLine,
-    ReconcileReport,
+    ActivityEvent, ActivityQuery, ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification,
+    Overview, PreviewLine, ReconcileReport,
 };
 use tauri::State;
 
@@ -156,4 +156,10 @@ pub async fn reconcile(state: State<'_, AppState>, days: u32) -> Result<Vec<Reco
 #[tauri::command]
 pub async fn dry_run(state: State<'_, AppState>) -> Result<Vec<PreviewLine>, ApiError> {
     state.engine.dry_run().await
+}
+
+/// One page of the journal (200 lines), newest first, filtered.
+#[tauri::command]
+pub fn activity(state: State<'_, AppState>, query: ActivityQuery) -> Result<Vec<ActivityEvent>, ApiError> {
+    state.engine.activity(&query, 200)
 }

@@ -46,7 +46,8 @@ fn main() {
             commands::test_connection,
             commands::remove_connection,
             commands::reconcile,
-            commands::dry_run
+            commands::dry_run,
+            commands::activity
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

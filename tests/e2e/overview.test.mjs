@@ -137,6 +137,17 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
     });
     if (shots) await browser.saveScreenshot(`${shots}/notifications.png`);
 
+    // Activity: the journal, searched by the gift-card SKU.
+    await (await browser.$('[data-testid="nav-activity"]')).click();
+    await (await browser.$('[data-testid="search"]')).setValue('GIFTCARD-50');
+    await (await browser.$('[data-testid="apply"]')).click();
+    await browser.waitUntil(async () => (await text('activity-list')).includes('GIFTCARD-50'), {
+      timeout: 15_000,
+      interval: 500,
+      timeoutMsg: 'searching the journal for the SKU should find the failed order',
+    });
+    if (shots) await browser.saveScreenshot(`${shots}/activity.png`);
+
     // Checks: the gift-card order is the one store order missing in the ERP.
     await (await browser.$('[data-testid="nav-checks"]')).click();
     await (await browser.$('[data-testid="reconcile"]')).click();

@@ -497,6 +497,45 @@ impl Engine {
         Ok(n)
     }
 
+    /// One page of the journal, newest first (at most 1000 lines).
+    pub fn activity(&self, query: &ActivityQuery, limit: u32) -> ApiResult<Vec<ActivityEvent>> {
+        let level = match query.level.as_deref() {
+            None | Some("") => None,
+            Some("info") => Some(ferry_journal::Level::Info),
+            Some("warn") => Some(ferry_journal::Level::Warn),
+            Some("error") => Some(ferry_journal::Level::Error),
+            Some(other) => return Err(ApiError::new("settings", format!("{other:?} is not info, warn or error"))),
+        };
+        let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+        let filter = ferry_journal::ActivityFilter {
+            connection_id: non_empty(&query.connection_id),
+            entity: non_empty(&query.entity),
+            level,
+            search: non_empty(&query.search),
+            before_id: query.before_id,
+        };
+        Ok(self
+            .inner
+            .journal
+            .activity(&filter, limit)?
+            .into_iter()
+            .map(|e| ActivityEvent {
+                id: e.id,
+                at: e.at,
+                level: match e.level {
+                    ferry_journal::Level::Info => "info",
+                    ferry_journal::Level::Warn => "warn",
+                    ferry_journal::Level::Error => "error",
+                }
+                .to_owned(),
+                connection_id: e.connection_id,
+                entity: e.entity,
+                key: e.entity_key,
+                message: e.message,
+            })
+            .collect())
+    }
+
     /// Parcels booked with couriers, newest first.
     pub fn parcels(&self, limit: u32) -> ApiResult<Vec<Parcel>> {
         Ok(self.inner.journal.parcels(limit)?.into_iter().map(Parcel::from).collect())

@@ -2,6 +2,7 @@
 //! did. One writer connection owns every transaction (`write`), one reader
 //! serves queries (`read`). No SQL lives outside this crate.
 
+mod activity;
 mod conflicts;
 mod connections;
 mod cursors;
@@ -14,6 +15,7 @@ mod runs;
 pub mod schema;
 mod time;
 
+pub use activity::ActivityFilter;
 pub use conflicts::{ConflictRow, NewConflict};
 pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};

@@ -15,7 +15,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Info => "info",
             Level::Warn => "warn",
@@ -23,7 +23,7 @@ impl Level {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         match s {
             "info" => Ok(Level::Info),
             "warn" => Ok(Level::Warn),
@@ -81,7 +81,7 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunOutcome::Ok => "ok",
             RunOutcome::Partial => "partial",
@@ -89,7 +89,7 @@ impl RunOutcome {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         match s {
             "ok" => Ok(Self::Ok),
             "partial" => Ok(Self::Partial),

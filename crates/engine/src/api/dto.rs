@@ -293,6 +293,33 @@ impl From<ferry_journal::ParcelRow> for Parcel {
     }
 }
 
+/// What the Activity page asks for: every field narrows; absent means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ActivityQuery {
+    pub connection_id: Option<String>,
+    pub entity: Option<String>,
+    /// `info`, `warn` or `error`.
+    pub level: Option<String>,
+    /// An order number, a SKU, a customer's email: matched in the record's key or the message.
+    pub search: Option<String>,
+    /// The previous page's last id: the page after it.
+    pub before_id: Option<i64>,
+}
+
+/// One line of the journal, as the Activity page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub level: String,
+    pub connection_id: Option<String>,
+    pub entity: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! `Backend`; the Tauri implementation talks IPC, the fake lives in memory.
 
 import type {
+  ActivityEvent,
+  ActivityQuery,
   Choice,
   Conflict,
   ConnectionInfo,
@@ -115,4 +117,10 @@ export interface Backend {
    * @throws BackendError
    */
   dryRun(): Promise<PreviewLine[]>;
+
+  /**
+   * One page of the journal (up to 200 lines), newest first.
+   * @throws BackendError
+   */
+  activity(query: ActivityQuery): Promise<ActivityEvent[]>;
 }

@@ -3,6 +3,8 @@
 import type { Backend } from './backend';
 import { BackendError } from './error';
 import type {
+  ActivityEvent,
+  ActivityQuery,
   Choice,
   Conflict,
   ConnectionInfo,
@@ -48,6 +50,10 @@ export class FakeBackend implements Backend {
   readonly reconcileCalls: number[] = [];
   /** What `dryRun` answers. */
   preview: PreviewLine[] = [];
+
+  /** The journal the fake holds (any order), and every query asked. */
+  events: ActivityEvent[] = [];
+  readonly activityCalls: ActivityQuery[] = [];
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -174,6 +180,20 @@ export class FakeBackend implements Backend {
   async dryRun(): Promise<PreviewLine[]> {
     if (this.failWith) throw this.failWith;
     return structuredClone(this.preview);
+  }
+
+  async activity(query: ActivityQuery): Promise<ActivityEvent[]> {
+    this.activityCalls.push(structuredClone(query));
+    if (this.failWith) throw this.failWith;
+    const search = query.search?.trim().toLowerCase();
+    return this.events
+      .filter((e) => !query.connectionId || e.connectionId === query.connectionId)
+      .filter((e) => !query.entity || e.entity === query.entity)
+      .filter((e) => !query.level || e.level === query.level)
+      .filter((e) => !search || (e.key ?? '').toLowerCase().includes(search) || e.message.toLowerCase().includes(search))
+      .filter((e) => query.beforeId === undefined || e.id < query.beforeId)
+      .sort((a, b) => b.id - a.id)
+      .slice(0, 200);
   }
 
   private decide(list: Conflict[], choice: Choice, reason: string | null) {

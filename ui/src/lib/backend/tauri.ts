@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { Conflict, ConnectionInfo, DeadLetter, Notification, Overview, PreviewLine, ReconcileReport } from './types';
+import type { ActivityEvent, Conflict, ConnectionInfo, DeadLetter, Notification, Overview, PreviewLine, ReconcileReport } from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
@@ -36,4 +36,5 @@ export const tauriBackend: Backend = {
   removeConnection: (id) => call<boolean>('remove_connection', { id }),
   reconcile: (days) => call<ReconcileReport[]>('reconcile', { days }),
   dryRun: () => call<PreviewLine[]>('dry_run'),
+  activity: (query) => call<ActivityEvent[]>('activity', { query }),
 };

@@ -162,3 +162,25 @@ export interface PreviewLine {
   targetId: string;
   action: PreviewAction;
 }
+
+/** What the Activity page asks for; every field narrows. */
+export interface ActivityQuery {
+  connectionId?: string;
+  entity?: string;
+  level?: 'info' | 'warn' | 'error';
+  /** An order number, a SKU, an email: matched in the record's key or the message. */
+  search?: string;
+  /** The previous page's last id. */
+  beforeId?: number;
+}
+
+/** One line of the journal. */
+export interface ActivityEvent {
+  id: number;
+  at: string;
+  level: 'info' | 'warn' | 'error';
+  connectionId: string | null;
+  entity: string | null;
+  key: string | null;
+  message: string;
+}
