@@ -53,6 +53,31 @@ pub async fn bench(orders: usize) -> Result<ExitCode> {
     let t = Instant::now();
     engine.sync_until_idle().await?;
     println!("re-scan of 24 hours, then sync: {} (duplicates {})", secs(t.elapsed()), demo.sim.sim.stats().duplicates);
+    // The Activity page over a journal with a million more lines.
+    {
+        let conn = rusqlite::Connection::open(engine.journal_path())?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let t = Instant::now();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+             INSERT INTO events (at, run_id, connection_id, level, entity, entity_key, message)
+             SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL, 'demo-erp',
+                    CASE WHEN i % 100 = 0 THEN 'error' ELSE 'info' END,
+                    CASE WHEN i % 3 = 0 THEN 'stock' ELSE 'order' END,
+                    '#' || (100000 + i), 'Order #' || (100000 + i) || ' posted to the ERP' FROM n",
+        )?;
+        println!("journal: 1,000,000 more lines written in {}", secs(t.elapsed()));
+    }
+    for (what, query) in [
+        ("newest page", ferry_engine::ActivityQuery::default()),
+        ("errors only", ferry_engine::ActivityQuery { level: Some("error".into()), ..Default::default() }),
+        ("search an order number", ferry_engine::ActivityQuery { search: Some("#654321".into()), ..Default::default() }),
+        ("a page deep down", ferry_engine::ActivityQuery { before_id: Some(500), ..Default::default() }),
+    ] {
+        let t = Instant::now();
+        let page = engine.activity(&query, 200)?;
+        println!("activity, {what}: {} lines in {:.1} ms", page.len(), t.elapsed().as_secs_f64() * 1000.0);
+    }
     let journal = std::fs::metadata(engine.journal_path()).map(|m| m.len()).unwrap_or(0);
     println!("journal: {:.1} MB", journal as f64 / 1e6);
     if let Some(mb) = peak_rss_mb() {
