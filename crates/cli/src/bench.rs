@@ -71,7 +71,10 @@ pub async fn bench(orders: usize) -> Result<ExitCode> {
     for (what, query) in [
         ("newest page", ferry_engine::ActivityQuery::default()),
         ("errors only", ferry_engine::ActivityQuery { level: Some("error".into()), ..Default::default() }),
-        ("search an order number", ferry_engine::ActivityQuery { search: Some("#654321".into()), ..Default::default() }),
+        (
+            "search an order number",
+            ferry_engine::ActivityQuery { search: Some("#654321".into()), ..Default::default() },
+        ),
         ("a page deep down", ferry_engine::ActivityQuery { before_id: Some(500), ..Default::default() }),
     ] {
         let t = Instant::now();
