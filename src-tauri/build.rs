@@ -19,6 +19,7 @@ fn main() {
         "reconcile",
         "dry_run",
         "activity",
+        "connection_target",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

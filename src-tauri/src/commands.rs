@@ -125,7 +125,18 @@ pub async fn add_connection(
         base_url: connection.base_url,
         settings,
     };
-    state.engine.add_connection(&spec, &secret).await?;
+    match &state.real_data_dir {
+        // Trying the demo: a real connection is saved where Ferry runs for
+        // real, and used from the next start (the demo's journal is reset).
+        Some(dir) => {
+            let real = ferry_engine::Engine::open(ferry_engine::EngineOptions::new(
+                dir,
+                ferry_engine::secrets::Secrets::os_keychain(),
+            ))?;
+            real.add_connection(&spec, &secret).await?;
+        }
+        None => state.engine.add_connection(&spec, &secret).await?,
+    }
     Ok(id)
 }
 
@@ -162,4 +173,15 @@ pub async fn dry_run(state: State<'_, AppState>) -> Result<Vec<PreviewLine>, Api
 #[tauri::command]
 pub fn activity(state: State<'_, AppState>, query: ActivityQuery) -> Result<Vec<ActivityEvent>, ApiError> {
     state.engine.activity(&query, 200)
+}
+
+/// Where a new connection goes: `real` (Ferry runs on it) or `next-start`
+/// (Ferry runs the demo now; the connection is used from the next start).
+#[tauri::command]
+pub fn connection_target(state: State<'_, AppState>) -> &'static str {
+    if state.real_data_dir.is_some() {
+        "next-start"
+    } else {
+        "real"
+    }
 }

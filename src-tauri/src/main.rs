@@ -47,7 +47,8 @@ fn main() {
             commands::remove_connection,
             commands::reconcile,
             commands::dry_run,
-            commands::activity
+            commands::activity,
+            commands::connection_target
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -14,6 +14,9 @@ pub const OVERVIEW_EVENT: &str = "ferry://overview";
 
 pub struct AppState {
     pub engine: Engine,
+    /// In the demo, the data dir Ferry uses for real: connections added
+    /// while trying the demo are saved there, for the next start.
+    pub real_data_dir: Option<PathBuf>,
     /// Keeps the demo's emulators serving while the app runs.
     _sim: Option<RunningSim>,
 }
@@ -80,7 +83,8 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     forward_changes(app.handle().clone(), engine.clone());
-    app.manage(AppState { engine, _sim: sim });
+    let real_data_dir = sim.as_ref().map(|_| args.data_dir.clone());
+    app.manage(AppState { engine, real_data_dir, _sim: sim });
     Ok(())
 }
 

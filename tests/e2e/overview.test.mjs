@@ -192,12 +192,13 @@ test('A connection added in the window is checked, and its secret lands in the k
     await (await browser.$('[data-testid="url"]')).setValue(url);
     await (await browser.$('[data-testid="secret"]')).setValue(SECRET);
     await (await browser.$('[data-testid="add"]')).click();
-    await browser.waitUntil(async () => (await (await browser.$('[data-testid="connection-second-shop"]')).isExisting()), {
+    // The app runs the demo: a connection added now is saved for real use, for the next start.
+    await browser.waitUntil(async () => (await (await browser.$('[data-testid="connections-done"]')).isExisting()), {
       timeout: 30_000,
       interval: 500,
-      timeoutMsg: 'the checked connection should be listed',
+      timeoutMsg: 'the checked connection should be saved',
     });
-    assert.match(await (await browser.$('[data-testid="connection-second-shop"]')).getText(), /Secret: set/);
+    assert.match(await (await browser.$('[data-testid="connections-done"]')).getText(), /next start/);
     const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
     if (shots) await browser.saveScreenshot(`${shots}/connections.png`);
 
@@ -205,12 +206,12 @@ test('A connection added in the window is checked, and its secret lands in the k
     const cli = process.env.FERRY_CLI_BINARY;
     const data = process.env.FERRY_E2E_DATA_DIR;
     if (cli && data && existsSync(cli)) {
-      const listed = execFileSync(cli, ['--data-dir', `${data}/demo`, 'connections', 'list'], { encoding: 'utf8' });
+      const listed = execFileSync(cli, ['--data-dir', data, 'connections', 'list'], { encoding: 'utf8' });
       assert.match(listed, /second-shop .*\(secret set\)/, listed);
       assert.ok(!listed.includes(SECRET), 'the list never shows a secret');
       // ...and nowhere in the journal.
       for (const f of ['journal.sqlite', 'journal.sqlite-wal']) {
-        const path = `${data}/demo/${f}`;
+        const path = `${data}/${f}`;
         if (existsSync(path)) assert.ok(!readFileSync(path).includes(SECRET), `no secret in ${f}`);
       }
     }

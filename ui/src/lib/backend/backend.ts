@@ -84,6 +84,13 @@ export interface Backend {
    */
   connections(): Promise<ConnectionInfo[]>;
 
+  /**
+   * Where an added connection goes: `real` (Ferry runs on it now) or
+   * `next-start` (Ferry runs the demo now; the connection is saved for real
+   * use and used from the next start).
+   */
+  connectionTarget(): Promise<'real' | 'next-start'>;
+
   /** The kinds of system Ferry can connect to: [kind, role]. */
   kinds(): Promise<[string, string][]>;
 

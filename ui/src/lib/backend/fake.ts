@@ -132,6 +132,13 @@ export class FakeBackend implements Backend {
     return structuredClone(this.connectionList);
   }
 
+  /** Where added connections go (the demo says `next-start`). */
+  target: 'real' | 'next-start' = 'real';
+
+  async connectionTarget(): Promise<'real' | 'next-start'> {
+    return this.target;
+  }
+
   async kinds(): Promise<[string, string][]> {
     return [
       ['shopify', 'store'],
@@ -144,6 +151,9 @@ export class FakeBackend implements Backend {
   async addConnection(connection: NewConnection, secret: string): Promise<string> {
     this.added.push([structuredClone(connection), secret]);
     if (this.checkFails) throw this.checkFails;
+    if (this.target === 'next-start') {
+      return connection.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    }
     const id = connection.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     const role = (await this.kinds()).find(([k]) => k === connection.kind)?.[1] ?? 'store';
     this.connectionList.push({

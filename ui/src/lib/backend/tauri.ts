@@ -31,6 +31,7 @@ export const tauriBackend: Backend = {
   markRead: (id) => call<number>('mark_read', { id }),
   connections: () => call<ConnectionInfo[]>('connections'),
   kinds: () => call<[string, string][]>('kinds'),
+  connectionTarget: () => call<'real' | 'next-start'>('connection_target'),
   addConnection: (connection, secret) => call<string>('add_connection', { connection, secret }),
   testConnection: (id) => call<void>('test_connection', { id }),
   removeConnection: (id) => call<boolean>('remove_connection', { id }),

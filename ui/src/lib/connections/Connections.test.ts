@@ -78,6 +78,20 @@ describe('Connections', () => {
     expect(byTestId(root, 'form-error')?.textContent).toContain('key=value');
   });
 
+  it('in the demo, says a new connection is for real use from the next start', async () => {
+    const backend = new FakeBackend(demoOverview());
+    backend.target = 'next-start';
+    const root = await render(backend);
+    expect(byTestId(root, 'demo-notice')?.textContent).toContain('trying the demo');
+    type(root, 'name', 'Our Shop');
+    type(root, 'url', 'https://shop.example.com');
+    type(root, 'secret', 'shpat_x');
+    (byTestId(root, 'add') as HTMLButtonElement).click();
+    await settle();
+    expect(byTestId(root, 'connections-done')?.textContent).toContain('from its next start');
+    expect(byTestId(root, 'connection-our-shop'), 'not among the demo connections').toBeNull();
+  });
+
   it('tests and removes a saved connection', async () => {
     const backend = new FakeBackend(demoOverview());
     await backend.addConnection({ kind: 'shopify', name: 'Shop', baseUrl: 'https://s.example.com', settings: {} }, 't');
