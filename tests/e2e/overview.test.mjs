@@ -200,6 +200,7 @@ test('A connection added in the window is checked, and its secret lands in the k
     });
     assert.match(await (await browser.$('[data-testid="connections-done"]')).getText(), /next start/);
     const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
+    await browser.execute(() => window.scrollTo(0, 0));
     if (shots) await browser.saveScreenshot(`${shots}/connections.png`);
 
     // Another process finds the secret in the keychain (not in memory)...
