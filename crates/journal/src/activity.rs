@@ -4,7 +4,6 @@
 
 use crate::error::Result;
 use crate::runs::{EventRow, Level};
-use crate::time::parse_ts;
 use crate::Journal;
 use rusqlite::types::Value;
 
@@ -58,16 +57,7 @@ impl Journal {
             let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                out.push(EventRow {
-                    id: r.get(0)?,
-                    at: parse_ts(&r.get::<_, String>(1)?)?,
-                    run_id: r.get(2)?,
-                    connection_id: r.get(3)?,
-                    level: Level::parse(&r.get::<_, String>(4)?)?,
-                    entity: r.get(5)?,
-                    entity_key: r.get(6)?,
-                    message: r.get(7)?,
-                });
+                out.push(crate::runs::event_from_row(r)?);
             }
             Ok(out)
         })

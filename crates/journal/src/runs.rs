@@ -203,20 +203,25 @@ impl Journal {
             let mut rows = stmt.query(params![connection_id, limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                out.push(EventRow {
-                    id: r.get(0)?,
-                    at: parse_ts(&r.get::<_, String>(1)?)?,
-                    run_id: r.get(2)?,
-                    connection_id: r.get(3)?,
-                    level: Level::parse(&r.get::<_, String>(4)?)?,
-                    entity: r.get(5)?,
-                    entity_key: r.get(6)?,
-                    message: r.get(7)?,
-                });
+                out.push(event_from_row(r)?);
             }
             Ok(out)
         })
     }
+}
+
+/// An `events` row read as `SELECT id, at, run_id, connection_id, level, entity, entity_key, message`.
+pub(crate) fn event_from_row(r: &Row<'_>) -> Result<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        at: parse_ts(&r.get::<_, String>(1)?)?,
+        run_id: r.get(2)?,
+        connection_id: r.get(3)?,
+        level: Level::parse(&r.get::<_, String>(4)?)?,
+        entity: r.get(5)?,
+        entity_key: r.get(6)?,
+        message: r.get(7)?,
+    })
 }
 
 #[cfg(test)]
