@@ -36,8 +36,8 @@ impl Engine {
                     _ if counts.dead > 0 => (
                         ConnectionState::Failing,
                         match counts.dead {
-                            1 => "1 write failed and waits in the Outbox".to_owned(),
-                            n => format!("{n} writes failed and wait in the Outbox"),
+                            1 => "1 write failed: see Failed writes".to_owned(),
+                            n => format!("{n} writes failed: see Failed writes"),
                         },
                     ),
                     Some(_) => (ConnectionState::UpToDate, "Up to date".to_owned()),
