@@ -200,6 +200,7 @@ mod tests {
                 last_success_at: None,
                 next_run_at: None,
                 orders_posted: 0,
+                read_up_to: None,
                 pending: 0,
                 failed: 0,
                 open_conflicts: 0,

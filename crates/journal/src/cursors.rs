@@ -25,6 +25,21 @@ impl Journal {
         })
     }
 
+    /// Every cursor of a connection: (entity, state).
+    pub fn cursors_of(&self, connection_id: &str) -> Result<Vec<(String, CursorState)>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT entity, state FROM cursors WHERE connection_id = ?1 ORDER BY entity")?;
+            let mut rows = stmt.query([connection_id])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let raw: String = r.get(1)?;
+                out.push((r.get(0)?, serde_json::from_str(&raw)?));
+            }
+            Ok(out)
+        })
+    }
+
     /// Moves every cursor's watermark back to `to` (never forward), so the
     /// next runs read again from there. Safe at any time: what was already
     /// queued or posted is recognised and not written twice. Returns how

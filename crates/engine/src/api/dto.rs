@@ -90,6 +90,10 @@ pub struct ConnectionCard {
     pub next_run_at: Option<DateTime<Utc>>,
     /// Orders posted (store, ERP) or parcels booked (courier).
     pub orders_posted: u64,
+    /// How far reading this connection has got: the oldest watermark of its
+    /// change feeds (everything changed before it has been read). `None`
+    /// before the first read.
+    pub read_up_to: Option<DateTime<Utc>>,
     pub pending: u64,
     pub failed: u64,
     pub open_conflicts: u64,

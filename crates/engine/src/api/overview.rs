@@ -17,6 +17,7 @@ impl Engine {
             let main_entity = if c.role == ferry_journal::Role::Courier { "shipment" } else { "order" };
             let orders = j.outbox_counts(Some(&c.id), Some(main_entity))?;
             let (last, ok) = j.last_runs(&c.id)?;
+            let read_up_to = j.cursors_of(&c.id)?.into_iter().filter_map(|(_, s)| s.watermark).min();
             let live = self.inner.live.get(&c.id);
             let (state, state_text) = if let Some(reason) = &c.paused_reason {
                 (ConnectionState::Paused, format!("Paused: {reason}"))
@@ -61,6 +62,7 @@ impl Engine {
                 last_run_at: last.and_then(|r| r.finished_at),
                 last_success_at: ok.and_then(|r| r.finished_at),
                 orders_posted: orders.done,
+                read_up_to,
                 pending: counts.pending,
                 failed: counts.dead,
                 open_conflicts,

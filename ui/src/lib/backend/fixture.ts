@@ -13,6 +13,7 @@ export function connection(over: Partial<ConnectionCard> & { id: string }): Conn
     lastSuccessAt: null,
     nextRunAt: null,
     ordersPosted: 0,
+    readUpTo: null,
     pending: 0,
     failed: 0,
     openConflicts: 0,

@@ -29,7 +29,10 @@ export interface ConnectionCard {
   lastRunAt: string | null;
   lastSuccessAt: string | null;
   nextRunAt: string | null;
+  /** Orders posted (store, ERP) or parcels booked (courier). */
   ordersPosted: number;
+  /** RFC 3339 UTC: everything changed before this has been read; null before the first read. */
+  readUpTo: string | null;
   pending: number;
   failed: number;
   openConflicts: number;

@@ -27,3 +27,15 @@ export function newer<T extends { generatedAt: string }>(a: T | null, b: T): T {
   if (Number.isNaN(ta) || Number.isNaN(tb)) return b;
   return tb >= ta ? b : a;
 }
+
+/** " (12 s behind)", " (5 min behind)", " (2 h behind)" for how far `iso` is behind `now`; "" for null or none. */
+export function lag(iso: string | null, now: Date = new Date()): string {
+  if (iso === null) return '';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '';
+  const secs = Math.max(0, Math.round((now.getTime() - at) / 1000));
+  if (secs < 1) return '';
+  if (secs < 120) return ` (${secs} s behind)`;
+  if (secs < 7200) return ` (${Math.round(secs / 60)} min behind)`;
+  return ` (${Math.round(secs / 3600)} h behind)`;
+}
