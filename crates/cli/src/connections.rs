@@ -5,7 +5,7 @@
 
 use crate::status::open;
 use anyhow::{bail, Context, Result};
-use ferry_engine::{id_from_name, ConnectionSpec, Engine};
+use ferry_engine::{id_from_name, ConnectionSpec};
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,21 +58,12 @@ pub async fn add(data_dir: &Path, kind: &str, name: &str, url: &str, set: &[Stri
         settings: settings(set)?,
     };
     let engine = open(data_dir)?;
-    // Settings and the URL are checked before the secret is asked for.
-    ferry_connectors_check(&engine, &spec)?;
+    // The name, the URL and the settings are checked before the secret is asked for.
+    engine.validate_connection(&spec)?;
     let secret = read_secret(&spec.name)?;
     engine.add_connection(&spec, &secret).await?;
     println!("Added {} ({kind}) as {id}: it answered, and its secret is in the keychain.", spec.name);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Refuses an unknown kind, a bad URL or bad settings before anything else.
-fn ferry_connectors_check(engine: &Engine, spec: &ConnectionSpec) -> Result<()> {
-    if engine.connections()?.iter().any(|c| c.id == spec.id) {
-        bail!("a connection {:?} exists already; remove it first, or pick another name", spec.id);
-    }
-    engine.validate_connection(spec)?;
-    Ok(())
 }
 
 pub fn list(data_dir: &Path) -> Result<ExitCode> {

@@ -151,18 +151,7 @@ impl Engine {
 
     /// Adds or updates a connection after validating its kind and URL.
     pub fn put_connection(&self, spec: &ConnectionSpec) -> ApiResult<()> {
-        let role = match ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind) {
-            Some((_, "store")) => Role::Store,
-            Some((_, "erp")) => Role::Erp,
-            Some(_) => Role::Courier,
-            None => {
-                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
-                return Err(ApiError::new(
-                    "settings",
-                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
-                ));
-            }
-        };
+        let role = connections::kind_role(&spec.kind)?;
         if spec.id.is_empty() || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(ApiError::new(
                 "settings",

@@ -57,6 +57,9 @@ pub struct NewWrite {
 pub struct Followups<'a> {
     pub writes: &'a [NewWrite],
     pub parcel: Option<&'a crate::NewParcel>,
+    /// Leave the record's link as it is (a write that changes a record
+    /// both sides already have, whose link and merge base the caller keeps).
+    pub keep_link: bool,
 }
 
 /// A queued write as stored.
@@ -295,9 +298,7 @@ impl Journal {
                 "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
                 params![row.id, remote_key, ts],
             )?;
-            // A field write ("set") changes a record both sides already
-            // have: its link and merge base are the engine's to keep.
-            if row.op != "set" {
+            if !then.keep_link {
                 tx.execute(
                     "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

@@ -35,6 +35,48 @@ pub struct FlowInfo {
     pub settings: serde_json::Value,
 }
 
+/// The role a connector kind plays, or what kinds there are.
+pub(crate) fn kind_role(kind: &str) -> ApiResult<Role> {
+    match ferry_connectors::KINDS.iter().find(|(k, _)| *k == kind).map(|(_, r)| *r) {
+        Some("store") => Ok(Role::Store),
+        Some("erp") => Ok(Role::Erp),
+        Some(_) => Ok(Role::Courier),
+        None => {
+            let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
+            Err(ApiError::new("settings", format!("unknown kind {kind:?}; known: {}", known.join(", "))))
+        }
+    }
+}
+
+/// A connector built from a spec, whatever its role.
+enum Built {
+    Store(Box<dyn ferry_connectors::Store>),
+    Erp(Box<dyn ferry_connectors::Erp>),
+    Courier(Box<dyn ferry_connectors::Courier>),
+}
+
+impl Built {
+    /// `Err` for an unknown kind or a bad address; `Ok(Err)` for settings
+    /// or a secret the connector refuses.
+    fn new(spec: &ConnectionSpec, secret: &str) -> ApiResult<Result<Built, ferry_connectors::SettingsError>> {
+        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
+        let (base, kind, settings) = (url.as_str().trim_end_matches('/'), spec.kind.as_str(), &spec.settings);
+        Ok(match kind_role(kind)? {
+            Role::Store => ferry_connectors::store(kind, base, settings, secret).map(Built::Store),
+            Role::Erp => ferry_connectors::erp(kind, base, settings, secret).map(Built::Erp),
+            Role::Courier => ferry_connectors::courier(kind, base, settings, secret).map(Built::Courier),
+        })
+    }
+
+    async fn check(&self) -> Result<(), ferry_domain::ConnectorError> {
+        match self {
+            Built::Store(c) => c.check().await,
+            Built::Erp(c) => c.check().await,
+            Built::Courier(c) => c.check().await,
+        }
+    }
+}
+
 /// The id a connection gets from its name: `My Shop!` → `my-shop`.
 pub fn id_from_name(name: &str) -> String {
     let mut id = String::new();
@@ -87,27 +129,18 @@ impl Engine {
             })
     }
 
-    /// Checks what can be checked without the secret: the kind, the
-    /// address and the settings.
+    /// Checks what can be checked without the secret: the id is free, the
+    /// kind is known, the address and the settings are valid.
     pub fn validate_connection(&self, spec: &ConnectionSpec) -> ApiResult<()> {
-        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
-        let base = url.as_str().trim_end_matches('/');
-        // A placeholder secret of the right shape per kind: only settings are judged here.
-        let role = ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind).map(|(_, r)| *r);
-        let result = match role {
-            Some("store") => ferry_connectors::store(&spec.kind, base, &spec.settings, "x:y").map(|_| ()),
-            Some("erp") => ferry_connectors::erp(&spec.kind, base, &spec.settings, "x:y").map(|_| ()),
-            Some(_) => ferry_connectors::courier(&spec.kind, base, &spec.settings, "x").map(|_| ()),
-            None => {
-                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
-                return Err(ApiError::new(
-                    "settings",
-                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
-                ));
-            }
-        };
-        match result {
-            Err(ferry_connectors::SettingsError::BadSecret(_)) | Ok(()) => Ok(()),
+        if self.inner.journal.connection(&spec.id)?.is_some() {
+            return Err(ApiError::new(
+                "settings",
+                format!("a connection {:?} exists already; remove it first, or pick another name", spec.id),
+            ));
+        }
+        // Only the settings are judged here: a placeholder secret's own complaint is ignored.
+        match Built::new(spec, "placeholder:placeholder")? {
+            Ok(_) | Err(ferry_connectors::SettingsError::BadSecret(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -115,38 +148,18 @@ impl Engine {
     /// Builds the connector for `spec` with `secret` and makes one cheap
     /// read: proves the address, the settings and the credentials.
     pub async fn check_connection(&self, spec: &ConnectionSpec, secret: &str) -> ApiResult<()> {
-        let url = ferry_connectors::validate_base_url(&spec.base_url)?;
-        let base = url.as_str().trim_end_matches('/');
-        let role = ferry_connectors::KINDS.iter().find(|(k, _)| *k == spec.kind).map(|(_, r)| *r);
-        let checked = match role {
-            Some("store") => ferry_connectors::store(&spec.kind, base, &spec.settings, secret)?.check().await,
-            Some("erp") => ferry_connectors::erp(&spec.kind, base, &spec.settings, secret)?.check().await,
-            Some(_) => ferry_connectors::courier(&spec.kind, base, &spec.settings, secret)?.check().await,
-            None => {
-                let known: Vec<&str> = ferry_connectors::KINDS.iter().map(|(k, _)| *k).collect();
-                return Err(ApiError::new(
-                    "settings",
-                    format!("unknown kind {:?}; known: {}", spec.kind, known.join(", ")),
-                ));
-            }
-        };
-        checked.map_err(|e| {
+        Built::new(spec, secret)??.check().await.map_err(|e| {
             ApiError::new(e.code(), format!("{} ({}) did not answer as expected: {e}", spec.name, spec.kind))
         })
     }
 
     /// Checks `spec` with `secret`, then saves it and puts the secret in
-    /// the keychain. Nothing is saved when the check fails.
+    /// the keychain. Nothing is saved when a check fails.
     pub async fn add_connection(&self, spec: &ConnectionSpec, secret: &str) -> ApiResult<()> {
         if secret.trim().is_empty() {
             return Err(ApiError::new("secret", "the secret is empty; give it on standard input"));
         }
-        if self.inner.journal.connection(&spec.id)?.is_some() {
-            return Err(ApiError::new(
-                "settings",
-                format!("a connection {:?} exists already; remove it first, or pick another name", spec.id),
-            ));
-        }
+        self.validate_connection(spec)?;
         self.check_connection(spec, secret.trim()).await?;
         self.put_connection(spec)?;
         if let Err(e) = self.store_secret(&spec.id, secret.trim()) {

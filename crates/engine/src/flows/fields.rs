@@ -60,6 +60,12 @@ pub(crate) fn field_write(
     }
 }
 
+/// Whether `row` is a field write (made by `field_write`): it changes a
+/// record both sides already have, so its link keeps the merge base.
+pub(crate) fn is_field_write(row: &ferry_journal::OutboxRow) -> bool {
+    row.op == "set" && row.payload.get("fields").is_some()
+}
+
 /// A field write's record key, the target's key for it, and its fields, as
 /// queued by `field_write`.
 pub(crate) fn payload_fields(row: &ferry_journal::OutboxRow) -> Option<(String, String, Record)> {
@@ -73,7 +79,7 @@ pub(crate) fn payload_fields(row: &ferry_journal::OutboxRow) -> Option<(String, 
 /// become the base of the next merge. (Were they left at the old values, a
 /// later change on the other side would look like a change on both.)
 pub(crate) fn written(inner: &Inner, row: &ferry_journal::OutboxRow, target: &ConnectionRow) -> ApiResult<()> {
-    if row.op != "set" {
+    if !is_field_write(row) {
         return Ok(());
     }
     let Some((key, _, fields)) = payload_fields(row) else { return Ok(()) };

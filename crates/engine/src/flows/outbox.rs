@@ -182,7 +182,11 @@ async fn write_one(
     match apply(target, &target_conn.name, &row).await {
         Ok(applied) => {
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
-            let then = ferry_journal::Followups { writes: &applied.then, parcel: applied.parcel.as_ref() };
+            let then = ferry_journal::Followups {
+                writes: &applied.then,
+                parcel: applied.parcel.as_ref(),
+                keep_link: super::fields::is_field_write(&row),
+            };
             inner.journal.finish_write_then(&row, &applied.remote, &event, Some(run_id), &then, inner.now())?;
             super::fields::written(inner, &row, target_conn)?;
             inner.live.update(&target_conn.id, |l| l.retry_at = None);
