@@ -21,12 +21,14 @@ pub use ferry_journal::OutboxCounts;
 mod connections;
 mod dto;
 mod error;
+mod mappings;
 mod options;
 mod overview;
 
 pub use connections::{id_from_name, ConnectionInfo, FlowInfo};
 pub use dto::*;
 pub use error::{ApiError, ApiResult};
+pub use mappings::{Mapped, Mapping, MappingKind, Mappings, Unmapped};
 pub use options::{EngineOptions, Tuning};
 
 /// What the engine tells its listeners.

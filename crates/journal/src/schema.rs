@@ -158,6 +158,27 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX parcels_open ON parcels (courier_id, status);
     "#,
+    // 2 -> 3: mappings people set, and values met with none.
+    r#"
+    CREATE TABLE mappings (
+        -- 'sku' (store SKU -> ERP item code), 'warehouse' (ERP warehouse -> store location)
+        kind       TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, source)
+    );
+    CREATE TABLE unmapped (
+        kind          TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        connection_id TEXT,
+        detail        TEXT NOT NULL,
+        first_seen    TEXT NOT NULL,
+        last_seen     TEXT NOT NULL,
+        seen          INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (kind, value)
+    );
+    "#,
 ];
 
 /// The version a fully migrated journal has.

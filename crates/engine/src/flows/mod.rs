@@ -5,6 +5,7 @@ pub(crate) mod apply;
 pub(crate) mod catalog;
 mod customers;
 pub(crate) mod fields;
+pub(crate) mod mapping;
 mod orders;
 mod outbox;
 mod preview;
@@ -14,6 +15,8 @@ mod stock;
 
 pub(crate) use preview::{preview_orders, preview_others};
 pub(crate) use reconcile::reconcile_orders;
+/// The stock entity, as cursors and writes name it.
+pub(crate) const STOCK: &str = stock::ENTITY;
 
 use crate::api::{ApiError, ApiResult, FlowCounts, Inner};
 use crate::secrets::SecretSource;

@@ -4,7 +4,7 @@
 //! answer, never duplicates anything.
 
 use super::apply::{apply, label, target_for, wording, Target};
-use super::{pause_for_auth, pause_unbuildable, RunMode};
+use super::{mapping, pause_for_auth, pause_unbuildable, RunMode};
 use crate::api::{ApiResult, Inner};
 use ferry_domain::error::backoff;
 use ferry_domain::{AlertKind, ConnectorError, Disposition};
@@ -179,7 +179,17 @@ async fn write_one(
     run_id: i64,
 ) -> ApiResult<Next> {
     inner.journal.start_write(row.id, inner.now())?;
-    match apply(target, &target_conn.name, &row).await {
+    // Orders and refunds go to the ERP under its item codes; the queued
+    // row keeps the store's SKUs, so a mapping set later applies on replay.
+    let mut mapped = None;
+    let mut skus = Vec::new();
+    if matches!(target, Target::Erp(_)) && matches!(row.entity.as_str(), "order" | super::orders::REFUND) {
+        let map = inner.journal.mapping_table(mapping::SKU)?;
+        let mut copy = row.clone();
+        skus = mapping::skus_to_erp(&mut copy.payload, &map);
+        mapped = Some(copy);
+    }
+    match apply(target, &target_conn.name, mapped.as_ref().unwrap_or(&row)).await {
         Ok(applied) => {
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
             let then = ferry_journal::Followups {
@@ -192,7 +202,16 @@ async fn write_one(
             inner.live.update(&target_conn.id, |l| l.retry_at = None);
             Ok(Next::Written)
         }
-        Err(e) => on_failure(inner, target_conn, &row, &label(&row), e, run_id).await,
+        Err(e) => {
+            if matches!(e.disposition(), Disposition::DeadLetter) {
+                let message = e.to_string();
+                for sku in mapping::refused_skus(&message, &skus) {
+                    let detail = format!("{} was refused by {}: {message}", label(&row), target_conn.name);
+                    inner.journal.note_unmapped(mapping::SKU, sku, Some(&target_conn.id), &detail, inner.now())?;
+                }
+            }
+            on_failure(inner, target_conn, &row, &label(&row), e, run_id).await
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! written; a newer level supersedes an older one still waiting.
 
 use super::orders::read_with_retry;
-use super::{erp_for, RunMode};
+use super::{erp_for, mapping, RunMode};
 use crate::api::{ApiResult, FlowCounts, Inner};
 use ferry_domain::{ConnectorError, CursorWindow, StockReading};
 use ferry_journal::{ConnectionRow, FlowRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
@@ -49,12 +49,15 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
             return Ok((0, 0));
         }
     };
-    let locations: HashMap<String, String> = flow
+    // Warehouse → location: the Mappings page, over the flow's own settings.
+    let mut locations: HashMap<String, String> = flow
         .settings
         .get("locations")
         .and_then(|l| l.as_object())
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
         .unwrap_or_default();
+    locations.extend(inner.journal.mapping_table(mapping::WAREHOUSE)?);
+    let store_skus = mapping::item_codes_to_store(&inner.journal.mapping_table(mapping::SKU)?);
     let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let result: Result<(u64, u64), ConnectorError> = async {
         let mut cursor = inner.journal.cursor(&erp_conn.id, ENTITY).map_err(journal_err)?;
@@ -74,7 +77,8 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
                     continue;
                 };
                 let available = r.level.available().floor().to_i64().unwrap_or(0);
-                let key = format!("{}@{location}", r.level.sku);
+                let sku = store_skus.get(&r.level.sku).unwrap_or(&r.level.sku);
+                let key = format!("{sku}@{location}");
                 let last = inner.journal.latest_write(ENTITY, &key, &store.id).map_err(journal_err)?;
                 if last.and_then(|w| w.payload.get("available").and_then(|a| a.as_i64())) == Some(available) {
                     continue; // unchanged since the last write: nothing to do
@@ -86,7 +90,7 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
                     entity: ENTITY.into(),
                     entity_key: key,
                     op: "set".into(),
-                    payload: serde_json::json!({ "sku": r.level.sku, "location": location, "available": available,
+                    payload: serde_json::json!({ "sku": sku, "location": location, "available": available,
                         "on_hand": r.level.on_hand, "reserved": r.level.reserved }),
                     supersedes: true,
                 });
@@ -107,9 +111,10 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
         }
         for warehouse in unmapped {
             let message = format!(
-                "Stock in {} warehouse {warehouse:?} is not sent to {}: map it to a store location in the stock flow's settings",
+                "Stock in {} warehouse {warehouse:?} is not sent to {}: map it to a store location on the Mappings page (or `ferry mappings set warehouse …`)",
                 erp_conn.name, store.name
             );
+            inner.journal.note_unmapped(mapping::WAREHOUSE, &warehouse, Some(&erp_conn.id), &message, inner.now()).map_err(journal_err)?;
             inner.journal.log_event(Some(run_id), &NewEvent { level: Level::Warn, connection_id: Some(erp_conn.id.clone()), entity: Some(ENTITY.into()), entity_key: None, message }, inner.now()).map_err(journal_err)?;
         }
         Ok((fetched, queued))
