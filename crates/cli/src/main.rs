@@ -4,6 +4,7 @@ mod bench;
 mod conflicts;
 mod connections;
 mod demo;
+mod mappings;
 mod status;
 
 use anyhow::Result;
@@ -92,6 +93,11 @@ enum Command {
         #[command(subcommand)]
         action: FlowAction,
     },
+    /// What a store SKU is called in the ERP, which location a warehouse stocks; and what needs a mapping.
+    Mappings {
+        #[command(subcommand)]
+        action: Option<MappingAction>,
+    },
     /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
     Status {
         #[arg(long)]
@@ -144,6 +150,25 @@ pub enum FlowAction {
     },
     /// Every flow, on or off.
     List,
+}
+
+#[derive(Subcommand)]
+pub enum MappingAction {
+    /// Every mapping, and the values met with none.
+    List,
+    /// Map a value: `sku STORE-SKU ERP-ITEM-CODE` or `warehouse ERP-WAREHOUSE STORE-LOCATION`.
+    Set {
+        #[arg(value_parser = ["sku", "warehouse"])]
+        kind: String,
+        from: String,
+        to: String,
+    },
+    /// Remove a mapping (the value is then used as it is).
+    Remove {
+        #[arg(value_parser = ["sku", "warehouse"])]
+        kind: String,
+        from: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -221,6 +246,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Rescan { hours } => status::rescan(&data_dir, hours),
         Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
         Command::Conflicts { action, all } => conflicts::run(&data_dir, action, all),
+        Command::Mappings { action } => mappings::run(&data_dir, action),
         Command::Bench { orders } => bench::bench(orders).await,
         Command::Connections { action } => match action {
             ConnectionAction::Add { kind, name, url, set } => {
