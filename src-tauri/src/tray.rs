@@ -201,6 +201,8 @@ mod tests {
                 next_run_at: None,
                 orders_posted: 0,
                 read_up_to: None,
+                feeds: vec![],
+                today: Default::default(),
                 pending: 0,
                 failed: 0,
                 open_conflicts: 0,

@@ -25,7 +25,7 @@ mod mappings;
 mod options;
 mod overview;
 
-pub use connections::{id_from_name, ConnectionInfo, FlowInfo};
+pub use connections::{id_from_name, ConnectionEdit, ConnectionInfo, FlowInfo};
 pub use dto::*;
 pub use error::{ApiError, ApiResult};
 pub use mappings::{Mapped, Mapping, MappingKind, Mappings, Unmapped};

@@ -24,7 +24,7 @@ pub use mappings::{MappingEffect, MappingFollowups, MappingRow, UnmappedRow};
 pub use notifications::{NewNotification, NotificationRow};
 pub use outbox::{Followups, NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
 pub use parcels::{NewParcel, ParcelRow, FINAL_STATUSES};
-pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow};
+pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow, RunTotals};
 pub use time::{format_ts, parse_ts};
 
 use rusqlite::{Connection, OpenFlags, Transaction};

@@ -99,6 +99,15 @@ impl RunOutcome {
     }
 }
 
+/// What a connection's runs did in a period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunTotals {
+    pub runs: u64,
+    pub fetched: u64,
+    pub written: u64,
+    pub failed: u64,
+}
+
 /// One run as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
@@ -180,6 +189,20 @@ impl Journal {
             ))?;
             let ok = ok.query_row([connection_id], |r| Ok(run_from_row(r))).optional()?.transpose()?;
             Ok((last, ok))
+        })
+    }
+
+    /// What the runs of a connection that started at or after `since` did.
+    pub fn run_totals_since(&self, connection_id: &str, since: DateTime<Utc>) -> Result<RunTotals> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT count(*), COALESCE(sum(fetched), 0), COALESCE(sum(written), 0), COALESCE(sum(failed), 0)
+                 FROM runs WHERE connection_id = ?1 AND started_at >= ?2",
+            )?;
+            Ok(stmt.query_row(params![connection_id, format_ts(since)], |r| {
+                let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                Ok(RunTotals { runs: n(0)?, fetched: n(1)?, written: n(2)?, failed: n(3)? })
+            })?)
         })
     }
 

@@ -21,8 +21,27 @@ pub struct ConnectionInfo {
     /// Whether a secret is stored for it (keychain or, headless, the environment).
     pub secret_set: bool,
     pub paused_reason: Option<String>,
+    /// Whether a person paused it (Resume starts it again); otherwise
+    /// Ferry paused it and says why in `paused_reason`.
+    pub paused_by_person: bool,
+    /// When its credentials last worked: the end of its newest successful
+    /// run (every scheduled run checks them).
+    pub credentials_ok_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
+
+/// What a person changes on a saved connection; `None` keeps a value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionEdit {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    /// Replaces the settings whole.
+    pub settings: Option<serde_json::Value>,
+}
+
+/// How a pause by a person starts, so it is told apart from Ferry's own.
+const PAUSED_BY: &str = "paused by ";
 
 /// A flow between two connections, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,6 +96,11 @@ impl Built {
     }
 }
 
+/// Whether `secret` differs from the stored one (only then is it stored).
+fn edit_secret_given(secret: &str, stored: Option<&str>) -> bool {
+    stored != Some(secret)
+}
+
 /// The id a connection gets from its name: `My Shop!` → `my-shop`.
 pub fn id_from_name(name: &str) -> String {
     let mut id = String::new();
@@ -94,20 +118,84 @@ impl Engine {
     /// Every configured connection.
     pub fn connections(&self) -> ApiResult<Vec<ConnectionInfo>> {
         let rows = self.inner.journal.connections()?;
-        Ok(rows
-            .into_iter()
-            .map(|c| ConnectionInfo {
-                secret_set: self.inner.secrets.get(&c.id).is_ok(),
-                id: c.id,
-                name: c.name,
-                kind: c.kind,
-                role: c.role,
-                base_url: c.base_url,
-                settings: c.settings,
-                paused_reason: c.paused_reason,
-                created_at: c.created_at,
+        rows.into_iter()
+            .map(|c| {
+                let (_, ok) = self.inner.journal.last_runs(&c.id)?;
+                Ok(ConnectionInfo {
+                    secret_set: self.inner.secrets.get(&c.id).is_ok(),
+                    paused_by_person: c.paused_reason.as_deref().is_some_and(|r| r.starts_with(PAUSED_BY)),
+                    credentials_ok_at: ok.and_then(|r| r.finished_at),
+                    id: c.id,
+                    name: c.name,
+                    kind: c.kind,
+                    role: c.role,
+                    base_url: c.base_url,
+                    settings: c.settings,
+                    paused_reason: c.paused_reason,
+                    created_at: c.created_at,
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    fn connection_row(&self, id: &str) -> ApiResult<ferry_journal::ConnectionRow> {
+        self.inner.journal.connection(id)?.ok_or_else(|| ApiError::new("not_found", format!("no connection {id:?}")))
+    }
+
+    /// A person pauses a connection (`who`) or resumes it: nothing is read
+    /// from it or written to it meanwhile; what is due waits in the queue.
+    /// Resuming also clears a pause Ferry made (e.g. credentials refused),
+    /// so the next run tries again and says so if it still fails.
+    pub fn set_connection_paused(&self, id: &str, paused: bool, who: &str) -> ApiResult<()> {
+        self.connection_row(id)?;
+        let reason = paused.then(|| {
+            format!(
+                "{PAUSED_BY}{who} at {}; press Resume to sync again",
+                self.inner.now().with_timezone(&chrono::Local).format("%H:%M")
+            )
+        });
+        self.inner.journal.set_paused(id, reason.as_deref())?;
+        self.inner.changed();
+        if !paused {
+            let _ = self.sync_now(Some(id));
+        }
+        Ok(())
+    }
+
+    /// Changes a saved connection's name, address or settings, and its
+    /// secret when `secret` is given. The changed connection is checked
+    /// against the system first (with the new secret, or the stored one);
+    /// nothing is saved when the check fails. Saving resumes it.
+    pub async fn edit_connection(&self, id: &str, edit: &ConnectionEdit, secret: Option<&str>) -> ApiResult<()> {
+        let c = self.connection_row(id)?;
+        let name = edit.name.as_deref().map(str::trim).unwrap_or(&c.name).to_owned();
+        if name.is_empty() {
+            return Err(ApiError::new("settings", "the name is empty"));
+        }
+        let settings = edit.settings.clone().unwrap_or(c.settings);
+        if !settings.is_object() {
+            return Err(ApiError::new("settings", "settings must be a JSON object"));
+        }
+        let spec = ConnectionSpec {
+            id: c.id.clone(),
+            kind: c.kind,
+            name,
+            base_url: edit.base_url.clone().unwrap_or(c.base_url),
+            settings,
+        };
+        let secret = match secret.map(str::trim) {
+            Some("") => {
+                return Err(ApiError::new("secret", "the new secret is empty; leave it out to keep the stored one"))
+            }
+            Some(s) => s.to_owned(),
+            None => self.inner.secrets.get(id)?.0,
+        };
+        self.check_connection(&spec, &secret).await?;
+        self.put_connection(&spec)?;
+        if edit_secret_given(&secret, self.inner.secrets.get(id).ok().map(|s| s.0).as_deref()) {
+            self.store_secret(id, &secret)?;
+        }
+        Ok(())
     }
 
     /// The connection called `name_or_id` (its id, or its name in any case).

@@ -76,6 +76,28 @@ pub struct FailureDto {
     pub message: String,
 }
 
+/// One change feed (`order`, `stock`, `catalog`, ...) and its watermark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Feed {
+    pub entity: String,
+    /// Everything changed before this has been read; `None` before the first read.
+    pub read_up_to: Option<DateTime<Utc>>,
+}
+
+/// What a connection's runs did today.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Today {
+    pub runs: u64,
+    /// Records read.
+    pub read: u64,
+    /// Writes made.
+    pub written: u64,
+    /// Writes that failed for good (waiting in Failed writes).
+    pub failed: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionCard {
@@ -94,6 +116,10 @@ pub struct ConnectionCard {
     /// change feeds (everything changed before it has been read). `None`
     /// before the first read.
     pub read_up_to: Option<DateTime<Utc>>,
+    /// Each change feed read from this connection and how far it has got.
+    pub feeds: Vec<Feed>,
+    /// What this connection's runs did since local midnight.
+    pub today: Today,
     pub pending: u64,
     pub failed: u64,
     pub open_conflicts: u64,

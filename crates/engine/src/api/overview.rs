@@ -1,8 +1,8 @@
 //! The overview: every connection's state in words, counts and recent
 //! failures, for the Overview page and `ferry status`.
 
-use super::{ApiResult, ConnectionCard, ConnectionState, Engine, FailureDto, Overview, Totals};
-use chrono::Local;
+use super::{ApiResult, ConnectionCard, ConnectionState, Engine, FailureDto, Feed, Overview, Today, Totals};
+use chrono::{DateTime, Local, TimeZone, Utc};
 use ferry_journal::RunOutcome;
 
 impl Engine {
@@ -10,6 +10,7 @@ impl Engine {
     pub fn overview(&self) -> ApiResult<Overview> {
         let j = &self.inner.journal;
         let now = self.inner.now();
+        let midnight = local_midnight(now);
         let mut connections = Vec::new();
         for c in j.connections()? {
             let counts = j.outbox_counts(Some(&c.id), None)?;
@@ -17,7 +18,11 @@ impl Engine {
             let main_entity = if c.role == ferry_journal::Role::Courier { "shipment" } else { "order" };
             let orders = j.outbox_counts(Some(&c.id), Some(main_entity))?;
             let (last, ok) = j.last_runs(&c.id)?;
-            let read_up_to = j.cursors_of(&c.id)?.into_iter().filter_map(|(_, s)| s.watermark).min();
+            let feeds: Vec<Feed> =
+                j.cursors_of(&c.id)?.into_iter().map(|(entity, s)| Feed { entity, read_up_to: s.watermark }).collect();
+            let read_up_to = feeds.iter().filter_map(|f| f.read_up_to).min();
+            let t = j.run_totals_since(&c.id, midnight)?;
+            let today = Today { runs: t.runs, read: t.fetched, written: t.written, failed: t.failed };
             let live = self.inner.live.get(&c.id);
             let (state, state_text) = if let Some(reason) = &c.paused_reason {
                 (ConnectionState::Paused, format!("Paused: {reason}"))
@@ -63,6 +68,8 @@ impl Engine {
                 last_success_at: ok.and_then(|r| r.finished_at),
                 orders_posted: orders.done,
                 read_up_to,
+                feeds,
+                today,
                 pending: counts.pending,
                 failed: counts.dead,
                 open_conflicts,
@@ -89,4 +96,10 @@ impl Engine {
             connections,
         })
     }
+}
+
+/// The start of `now`'s day on this PC's clock, in UTC.
+fn local_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = now.with_timezone(&Local).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    Local.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
 }
