@@ -20,6 +20,15 @@ fn main() {
         "dry_run",
         "activity",
         "connection_target",
+        "set_paused",
+        "edit_connection",
+        "mappings",
+        "set_mapping",
+        "remove_mapping",
+        "welcome",
+        "dismiss_welcome",
+        "start_at_login",
+        "set_start_at_login",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

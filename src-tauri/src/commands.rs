@@ -3,8 +3,8 @@
 
 use crate::startup::AppState;
 use ferry_engine::{
-    ActivityEvent, ActivityQuery, ApiError, Choice, Conflict, ConnectionInfo, ConnectionSpec, DeadLetter, Notification,
-    Overview, PreviewLine, ReconcileReport,
+    ActivityEvent, ActivityQuery, ApiError, Choice, Conflict, ConnectionEdit, ConnectionInfo, ConnectionSpec,
+    DeadLetter, Mapped, Mappings, Notification, Overview, PreviewLine, ReconcileReport,
 };
 use tauri::State;
 
@@ -184,4 +184,81 @@ pub fn connection_target(state: State<'_, AppState>) -> &'static str {
     } else {
         "real"
     }
+}
+
+/// Pauses a connection (nothing read or written) or resumes it.
+#[tauri::command]
+pub fn set_paused(state: State<'_, AppState>, id: String, paused: bool) -> Result<(), ApiError> {
+    state.engine.set_connection_paused(&id, paused, &who())
+}
+
+/// Changes a saved connection after checking it against the system; a new
+/// secret (when given) goes to the keychain.
+#[tauri::command]
+pub async fn edit_connection(
+    state: State<'_, AppState>,
+    id: String,
+    edit: ConnectionEdit,
+    secret: Option<String>,
+) -> Result<(), ApiError> {
+    let secret = secret.filter(|s| !s.is_empty());
+    state.engine.edit_connection(&id, &edit, secret.as_deref()).await
+}
+
+/// Every mapping, and the values met with none.
+#[tauri::command]
+pub fn mappings(state: State<'_, AppState>) -> Result<Mappings, ApiError> {
+    state.engine.mappings()
+}
+
+/// Maps a value, and puts back to work what waited for it.
+#[tauri::command]
+pub fn set_mapping(
+    state: State<'_, AppState>,
+    kind: String,
+    source: String,
+    target: String,
+) -> Result<Mapped, ApiError> {
+    state.engine.set_mapping(&kind, &source, &target)
+}
+
+/// Removes a mapping.
+#[tauri::command]
+pub fn remove_mapping(state: State<'_, AppState>, kind: String, source: String) -> Result<(), ApiError> {
+    state.engine.remove_mapping(&kind, &source)
+}
+
+/// Whether to show the first-run choice (demo, or connect real systems).
+#[tauri::command]
+pub fn welcome(state: State<'_, AppState>) -> bool {
+    state.welcome.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The first-run choice is made: not shown again.
+#[tauri::command]
+pub fn dismiss_welcome(state: State<'_, AppState>) -> Result<(), ApiError> {
+    state.welcome.store(false, std::sync::atomic::Ordering::Relaxed);
+    if let Some(dir) = state.welcome_seen_file.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ApiError::new("io", format!("cannot write in {}: {e}", dir.display())))?;
+    }
+    std::fs::write(&state.welcome_seen_file, b"").map_err(|e| {
+        ApiError::new("io", format!("cannot remember the choice in {}: {e}", state.welcome_seen_file.display()))
+    })
+}
+
+/// Whether Ferry starts (in the tray) when the user logs in.
+#[tauri::command]
+pub fn start_at_login(app: tauri::AppHandle) -> Result<bool, ApiError> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| ApiError::new("io", format!("cannot read the login items: {e}")))
+}
+
+/// Turns starting at login on or off.
+#[tauri::command]
+pub fn set_start_at_login(app: tauri::AppHandle, on: bool) -> Result<(), ApiError> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let done = if on { launcher.enable() } else { launcher.disable() };
+    done.map_err(|e| ApiError::new("io", format!("cannot change the login items: {e}")))
 }

@@ -4,6 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod desktop;
 mod startup;
 mod tray;
 
@@ -16,6 +17,11 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        // Optional start at login, in the tray (`--hidden`); off until asked for.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
         .on_window_event(|window, event| {
             // With a tray, closing the window keeps Ferry syncing there.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
@@ -48,7 +54,16 @@ fn main() {
             commands::reconcile,
             commands::dry_run,
             commands::activity,
-            commands::connection_target
+            commands::connection_target,
+            commands::set_paused,
+            commands::edit_connection,
+            commands::mappings,
+            commands::set_mapping,
+            commands::remove_mapping,
+            commands::welcome,
+            commands::dismiss_welcome,
+            commands::start_at_login,
+            commands::set_start_at_login
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -17,6 +17,11 @@ pub struct AppState {
     /// In the demo, the data dir Ferry uses for real: connections added
     /// while trying the demo are saved there, for the next start.
     pub real_data_dir: Option<PathBuf>,
+    /// A first start with nothing configured: the window offers the demo
+    /// or connecting real systems, until one is chosen.
+    pub welcome: std::sync::atomic::AtomicBool,
+    /// Where choosing is remembered.
+    pub welcome_seen_file: PathBuf,
     /// Keeps the demo's emulators serving while the app runs.
     _sim: Option<RunningSim>,
 }
@@ -24,15 +29,22 @@ pub struct AppState {
 struct Args {
     data_dir: PathBuf,
     demo: bool,
+    /// Started at login: stay in the tray until opened.
+    hidden: bool,
 }
+
+/// The file whose presence says the first-run choice was made.
+const WELCOME_SEEN: &str = "welcome-seen";
 
 fn args() -> Args {
     let mut data_dir = None;
     let mut demo = std::env::var("FERRY_DEMO").is_ok_and(|v| v == "1");
+    let mut hidden = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--demo" => demo = true,
+            "--hidden" => hidden = true,
             "--data-dir" => data_dir = it.next().map(PathBuf::from),
             other => {
                 if let Some(d) = other.strip_prefix("--data-dir=") {
@@ -41,7 +53,7 @@ fn args() -> Args {
             }
         }
     }
-    Args { data_dir: data_dir.unwrap_or_else(default_data_dir), demo }
+    Args { data_dir: data_dir.unwrap_or_else(default_data_dir), demo, hidden }
 }
 
 /// `FERRY_SCHEDULE=manual` runs only on *Sync now*; otherwise every
@@ -58,9 +70,13 @@ fn schedule(demo: bool) -> Schedule {
 pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
     let args = args();
     // The engine's tasks need a runtime: start everything on Tauri's.
+    let welcome_seen_file = args.data_dir.join(WELCOME_SEEN);
+    let mut welcome = false;
     let (engine, sim, schedule) = tauri::async_runtime::block_on(async {
         let real = Engine::open(EngineOptions::new(&args.data_dir, Secrets::os_keychain()))?;
-        let demo = args.demo || real.overview()?.connections.is_empty();
+        let nothing_configured = real.overview()?.connections.is_empty();
+        welcome = nothing_configured && !args.demo && !welcome_seen_file.exists();
+        let demo = args.demo || nothing_configured;
         let (engine, sim) = if demo {
             drop(real);
             start_demo(&args.data_dir).await?
@@ -74,17 +90,30 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok::<_, Box<dyn std::error::Error>>((engine, sim, schedule))
     })?;
+    let mut has_tray = false;
     if std::env::var("FERRY_NO_TRAY").is_err() {
         if let Some(tray) = crate::tray::Tray::build(app.handle(), schedule) {
             if let Ok(o) = engine.overview() {
                 tray.update(&o);
             }
             app.manage(tray);
+            has_tray = true;
+        }
+    }
+    if args.hidden && has_tray {
+        if let Some(w) = app.get_webview_window("main") {
+            let _ = w.hide();
         }
     }
     forward_changes(app.handle().clone(), engine.clone());
     let real_data_dir = sim.as_ref().map(|_| args.data_dir.clone());
-    app.manage(AppState { engine, real_data_dir, _sim: sim });
+    app.manage(AppState {
+        engine,
+        real_data_dir,
+        welcome: std::sync::atomic::AtomicBool::new(welcome),
+        welcome_seen_file,
+        _sim: sim,
+    });
     Ok(())
 }
 
@@ -95,15 +124,6 @@ async fn start_demo(data_dir: &std::path::Path) -> Result<(Engine, Option<Runnin
     let demo = ferry_engine::demo::start(EngineOptions::new(dir, Secrets::os_keychain()), sim_options).await?;
     demo.sim.sim.stage_demo_story();
     Ok((demo.engine, Some(demo.sim)))
-}
-
-/// A desktop alert for an alert the engine decided to show (the engine has
-/// already de-duplicated and throttled it, and logged it either way).
-fn notify(handle: &tauri::AppHandle, alert: &ferry_engine::Alert) {
-    use tauri_plugin_notification::NotificationExt;
-    if let Err(e) = handle.notification().builder().title(&alert.title).body(&alert.body).show() {
-        tracing::warn!("cannot show the desktop alert {:?}: {e}", alert.title);
-    }
 }
 
 /// The demo shop's day goes on while the window is open: orders arrive,
@@ -124,14 +144,14 @@ fn forward_changes(handle: tauri::AppHandle, engine: Engine) {
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(EngineEvent::Alert(alert)) => notify(&handle, &alert),
+                Ok(EngineEvent::Alert(alert)) => crate::desktop::notify(&handle, &alert),
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
             while let Ok(event) = events.try_recv() {
                 if let EngineEvent::Alert(alert) = event {
-                    notify(&handle, &alert);
+                    crate::desktop::notify(&handle, &alert);
                 }
             }
             match engine.overview() {

@@ -87,6 +87,7 @@ pub fn summary(o: &Overview) -> String {
 pub struct Tray {
     icon: TrayIcon,
     status: MenuItem<tauri::Wry>,
+    conflicts: MenuItem<tauri::Wry>,
     pause: MenuItem<tauri::Wry>,
     health: Mutex<Option<Health>>,
     paused: Mutex<bool>,
@@ -98,19 +99,20 @@ impl Tray {
     pub fn build(app: &AppHandle, schedule: Schedule) -> Option<Tray> {
         let made = (|| -> tauri::Result<Tray> {
             let status = MenuItem::with_id(app, "status", "Ferry: starting", false, None::<&str>)?;
+            let conflicts = MenuItem::with_id(app, "conflicts", conflicts_text(0), false, None::<&str>)?;
             let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
             let pause = MenuItem::with_id(app, "pause", "Pause syncing", true, None::<&str>)?;
             let open = MenuItem::with_id(app, "open", "Open Ferry", true, None::<&str>)?;
             let quit = MenuItem::with_id(app, "quit", "Quit Ferry", true, None::<&str>)?;
             let sep = PredefinedMenuItem::separator(app)?;
-            let menu = Menu::with_items(app, &[&status, &sep, &sync, &pause, &open, &quit])?;
+            let menu = Menu::with_items(app, &[&status, &conflicts, &sep, &sync, &pause, &open, &quit])?;
             let icon = TrayIconBuilder::with_id("ferry")
                 .icon(Health::Good.icon())
                 .tooltip("Ferry")
                 .menu(&menu)
                 .on_menu_event(move |app, event| on_menu(app, event.id().as_ref(), schedule))
                 .build(app)?;
-            Ok(Tray { icon, status, pause, health: Mutex::new(None), paused: Mutex::new(false) })
+            Ok(Tray { icon, status, conflicts, pause, health: Mutex::new(None), paused: Mutex::new(false) })
         })();
         match made {
             Ok(t) => Some(t),
@@ -134,6 +136,21 @@ impl Tray {
         }
         let _ = self.icon.set_tooltip(Some(&text));
         let _ = self.status.set_text(&text);
+        // The open conflicts: a menu line that opens them, and a count
+        // beside the icon where the desktop shows one (a badge).
+        let open = o.totals.open_conflicts;
+        let _ = self.conflicts.set_text(conflicts_text(open));
+        let _ = self.conflicts.set_enabled(open > 0);
+        let _ = self.icon.set_title((open > 0).then(|| open.to_string()));
+    }
+}
+
+/// The tray's conflicts line.
+pub fn conflicts_text(open: u64) -> String {
+    match open {
+        0 => "No conflicts to decide".into(),
+        1 => "Decide 1 conflict…".into(),
+        n => format!("Decide {n} conflicts…"),
     }
 }
 
@@ -163,6 +180,7 @@ fn on_menu(app: &AppHandle, id: &str, schedule: Schedule) {
             }
         }
         "open" => show_window(app),
+        "conflicts" => crate::desktop::open_page(app, "conflicts"),
         "quit" => app.exit(0),
         _ => {}
     }
@@ -221,6 +239,13 @@ mod tests {
         let paused = overview(0, 0, ConnectionState::Paused);
         assert_eq!(Health::of(&paused), Health::Failing);
         assert_eq!(summary(&paused), "Ferry: Shop: Paused: credentials rejected");
+    }
+
+    #[test]
+    fn the_conflicts_line_counts_them() {
+        assert_eq!(conflicts_text(0), "No conflicts to decide");
+        assert_eq!(conflicts_text(1), "Decide 1 conflict…");
+        assert_eq!(conflicts_text(12), "Decide 12 conflicts…");
     }
 
     #[test]
