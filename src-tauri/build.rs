@@ -29,6 +29,7 @@ fn main() {
         "dismiss_welcome",
         "start_at_login",
         "set_start_at_login",
+        "record_history",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

@@ -262,3 +262,9 @@ pub fn set_start_at_login(app: tauri::AppHandle, on: bool) -> Result<(), ApiErro
     let done = if on { launcher.enable() } else { launcher.disable() };
     done.map_err(|e| ApiError::new("io", format!("cannot change the login items: {e}")))
 }
+
+/// Everything the journal says about one record on every system, oldest first.
+#[tauri::command]
+pub fn record_history(state: State<'_, AppState>, entity: String, key: String) -> Result<Vec<ActivityEvent>, ApiError> {
+    state.engine.record_history(&entity, &key)
+}

@@ -63,7 +63,8 @@ fn main() {
             commands::welcome,
             commands::dismiss_welcome,
             commands::start_at_login,
-            commands::set_start_at_login
+            commands::set_start_at_login,
+            commands::record_history
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -510,21 +510,17 @@ impl Engine {
             .journal
             .activity(&filter, limit)?
             .into_iter()
-            .map(|e| ActivityEvent {
-                id: e.id,
-                at: e.at,
-                level: match e.level {
-                    ferry_journal::Level::Info => "info",
-                    ferry_journal::Level::Warn => "warn",
-                    ferry_journal::Level::Error => "error",
-                }
-                .to_owned(),
-                connection_id: e.connection_id,
-                entity: e.entity,
-                key: e.entity_key,
-                message: e.message,
-            })
+            .map(activity_event)
             .collect())
+    }
+
+    /// Everything the journal says about one record on every system,
+    /// oldest first (at most the newest 2000 lines).
+    pub fn record_history(&self, entity: &str, key: &str) -> ApiResult<Vec<ActivityEvent>> {
+        if entity.trim().is_empty() || key.trim().is_empty() {
+            return Err(ApiError::new("settings", "say which record: its kind and its key"));
+        }
+        Ok(self.inner.journal.record_history(entity, key, 2000)?.into_iter().map(activity_event).collect())
     }
 
     /// Parcels booked with couriers, newest first.
@@ -627,5 +623,22 @@ impl Engine {
     /// `PRAGMA integrity_check` on the journal.
     pub fn check_journal(&self) -> ApiResult<()> {
         Ok(self.inner.journal.integrity_check()?)
+    }
+}
+
+fn activity_event(e: ferry_journal::EventRow) -> ActivityEvent {
+    ActivityEvent {
+        id: e.id,
+        at: e.at,
+        level: match e.level {
+            ferry_journal::Level::Info => "info",
+            ferry_journal::Level::Warn => "warn",
+            ferry_journal::Level::Error => "error",
+        }
+        .to_owned(),
+        connection_id: e.connection_id,
+        entity: e.entity,
+        key: e.entity_key,
+        message: e.message,
     }
 }

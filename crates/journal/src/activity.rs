@@ -64,6 +64,33 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// Everything the journal says about one record, on every system,
+    /// oldest first: its own events, and those of the records it is linked
+    /// to (the ERP's document for a store order, and back).
+    pub fn record_history(&self, entity: &str, key: &str, limit: u32) -> Result<Vec<EventRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "WITH keys(k) AS (
+                    SELECT ?2
+                    UNION SELECT target_key FROM links WHERE entity = ?1 AND source_key = ?2
+                    UNION SELECT source_key FROM links WHERE entity = ?1 AND target_key = ?2
+                 )
+                 SELECT id, at, run_id, connection_id, level, entity, entity_key, message FROM (
+                    SELECT * FROM events WHERE entity = ?1 AND entity_key IN (SELECT k FROM keys)
+                    ORDER BY id DESC LIMIT ?3
+                 ) ORDER BY id",
+            )?;
+            let mut rows = stmt.query(rusqlite::params![entity, key, i64::from(limit.min(5000))])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(crate::runs::event_from_row(r)?);
+            }
+            Ok(out)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +136,32 @@ mod tests {
         assert!(literal.iter().all(|e| e.message.contains("0%_d")), "% and _ are searched as themselves");
         let none = j.activity(&ActivityFilter { search: Some("x%".into()), ..Default::default() }, 10).expect("none");
         assert!(none.is_empty(), "a search's % is not a wildcard");
+    }
+
+    #[test]
+    fn a_records_history_follows_its_links_across_systems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal::open_in(dir.path()).expect("open");
+        let now = Utc::now();
+        j.set_link("order", "shop", "1021", "erp", "SO-0007", now).expect("link");
+        j.write(|tx| {
+            let ts = crate::time::format_ts(now);
+            for (conn, key, msg) in [
+                ("shop", "1021", "read order #1021"),
+                ("shop", "1022", "read order #1022"),
+                ("erp", "SO-0007", "SO-0007 submitted"),
+                ("erp", "1021", "order #1021 posted as SO-0007"),
+            ] {
+                crate::runs::insert_event(tx, None, &NewEvent::new(Level::Info, "order", key, msg).on(conn), &ts)?;
+            }
+            crate::runs::insert_event(tx, None, &NewEvent::new(Level::Info, "stock", "1021", "not an order").on("erp"), &ts)?;
+            Ok(())
+        })
+        .expect("seeded");
+        let from_store: Vec<String> = j.record_history("order", "1021", 100).expect("history").into_iter().map(|e| e.message).collect();
+        assert_eq!(from_store, vec!["read order #1021", "SO-0007 submitted", "order #1021 posted as SO-0007"], "oldest first");
+        let from_erp = j.record_history("order", "SO-0007", 100).expect("history");
+        assert_eq!(from_erp.len(), 3, "the same history from the ERP's key");
+        assert_eq!(j.record_history("order", "1021", 2).expect("capped").len(), 2, "the newest, when capped");
     }
 }

@@ -158,7 +158,7 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX parcels_open ON parcels (courier_id, status);
     "#,
-    // 2 -> 3: mappings people set, and values met with none.
+    // 2 -> 3: mappings people set, and values met with none; links by target key.
     r#"
     CREATE TABLE mappings (
         -- 'sku' (store SKU -> ERP item code), 'warehouse' (ERP warehouse -> store location)
@@ -178,6 +178,8 @@ pub const MIGRATIONS: &[&str] = &[
         seen          INTEGER NOT NULL DEFAULT 1,
         PRIMARY KEY (kind, value)
     );
+    -- a record's history: from an ERP key back to the store's
+    CREATE INDEX links_entity_target ON links (entity, target_key);
     "#,
 ];
 

@@ -6,8 +6,11 @@ import type {
   ActivityQuery,
   Choice,
   Conflict,
+  ConnectionEdit,
   ConnectionInfo,
   DeadLetter,
+  Mapped,
+  Mappings,
   NewConnection,
   Notification,
   Overview,
@@ -130,4 +133,59 @@ export interface Backend {
    * @throws BackendError
    */
   activity(query: ActivityQuery): Promise<ActivityEvent[]>;
+
+  /**
+   * Everything the journal says about one record on every system, oldest first.
+   * @throws BackendError
+   */
+  recordHistory(entity: string, key: string): Promise<ActivityEvent[]>;
+
+  /**
+   * Pauses a connection (nothing is read or written; writes wait) or resumes it.
+   * @throws BackendError with code `not_found` for an unknown id
+   */
+  setPaused(id: string, paused: boolean): Promise<void>;
+
+  /**
+   * Changes a saved connection after checking it against the system with
+   * `secret` (a new one) or the stored one (null). Nothing is saved when the check fails.
+   * @throws BackendError with the system's own words
+   */
+  editConnection(id: string, edit: ConnectionEdit, secret: string | null): Promise<void>;
+
+  /**
+   * Every mapping, and the values the engine met with none.
+   * @throws BackendError
+   */
+  mappings(): Promise<Mappings>;
+
+  /**
+   * Maps a value; what waited for it is put back to work and a sync asked for.
+   * @throws BackendError with code `settings` for an empty side or an unknown kind
+   */
+  setMapping(kind: string, source: string, target: string): Promise<Mapped>;
+
+  /**
+   * Removes a mapping.
+   * @throws BackendError with code `not_found`
+   */
+  removeMapping(kind: string, source: string): Promise<void>;
+
+  /** Whether to show the first-run choice (the demo, or connecting real systems). */
+  welcome(): Promise<boolean>;
+
+  /** The first-run choice is made; it is not shown again. */
+  dismissWelcome(): Promise<void>;
+
+  /** Whether Ferry starts (in the tray) at login. */
+  startAtLogin(): Promise<boolean>;
+
+  /**
+   * Turns starting at login on or off.
+   * @throws BackendError when the desktop refuses
+   */
+  setStartAtLogin(on: boolean): Promise<void>;
+
+  /** Calls `cb` with the page the backend asks to show (an alert or the tray was clicked). */
+  onNavigate(cb: (page: string) => void): Promise<() => void>;
 }

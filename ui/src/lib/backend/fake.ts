@@ -7,8 +7,11 @@ import type {
   ActivityQuery,
   Choice,
   Conflict,
+  ConnectionEdit,
   ConnectionInfo,
   DeadLetter,
+  Mapped,
+  Mappings,
   NewConnection,
   Notification,
   Overview,
@@ -54,6 +57,27 @@ export class FakeBackend implements Backend {
   /** The journal the fake holds (any order), and every query asked. */
   events: ActivityEvent[] = [];
   readonly activityCalls: ActivityQuery[] = [];
+
+  /** What `mappings` answers; `setMapping`/`removeMapping` change it. */
+  mappingState: Mappings = {
+    kinds: [
+      { kind: 'sku', source: 'store SKU', target: 'ERP item code' },
+      { kind: 'warehouse', source: 'ERP warehouse', target: 'store location' },
+    ],
+    mappings: [],
+    unmapped: [],
+  };
+  /** Every `setMapping` call: [kind, source, target]. */
+  readonly mappingCalls: [string, string, string][] = [];
+  /** Every `setPaused` call: [id, paused]. */
+  readonly pauseCalls: [string, boolean][] = [];
+  /** Every `editConnection` call: [id, edit, secret]. */
+  readonly edits: [string, ConnectionEdit, string | null][] = [];
+  /** Whether `welcome` says to show the first-run choice. */
+  showWelcome = false;
+  /** Start at login, as the desktop holds it. */
+  loginStart = false;
+  private navigators = new Set<(page: string) => void>();
 
   private current: Overview;
   private listeners = new Set<(o: Overview) => void>();
@@ -165,6 +189,8 @@ export class FakeBackend implements Backend {
       settings: connection.settings,
       secretSet: true,
       pausedReason: null,
+      pausedByPerson: false,
+      credentialsOkAt: null,
       createdAt: '2025-01-01T12:00:00Z',
     });
     return id;
@@ -204,6 +230,83 @@ export class FakeBackend implements Backend {
       .filter((e) => query.beforeId === undefined || e.id < query.beforeId)
       .sort((a, b) => b.id - a.id)
       .slice(0, 200);
+  }
+
+  async recordHistory(entity: string, key: string): Promise<ActivityEvent[]> {
+    if (this.failWith) throw this.failWith;
+    return this.events.filter((e) => e.entity === entity && e.key === key).sort((a, b) => a.id - b.id);
+  }
+
+  async setPaused(id: string, paused: boolean): Promise<void> {
+    this.pauseCalls.push([id, paused]);
+    const c = this.connectionList.find((x) => x.id === id);
+    if (!c) throw new BackendError('not_found', `no connection "${id}"`);
+    c.pausedReason = paused ? 'paused by ada at 12:00; press Resume to sync again' : null;
+    c.pausedByPerson = paused;
+  }
+
+  async editConnection(id: string, edit: ConnectionEdit, secret: string | null): Promise<void> {
+    this.edits.push([id, structuredClone(edit), secret]);
+    if (this.checkFails) throw this.checkFails;
+    const c = this.connectionList.find((x) => x.id === id);
+    if (!c) throw new BackendError('not_found', `no connection "${id}"`);
+    if (edit.name !== undefined) c.name = edit.name.trim();
+    if (edit.baseUrl !== undefined) c.baseUrl = edit.baseUrl;
+    if (edit.settings !== undefined) c.settings = edit.settings;
+    c.pausedReason = null;
+    c.pausedByPerson = false;
+  }
+
+  async mappings(): Promise<Mappings> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.mappingState);
+  }
+
+  async setMapping(kind: string, source: string, target: string): Promise<Mapped> {
+    this.mappingCalls.push([kind, source, target]);
+    if (!target.trim()) throw new BackendError('settings', 'the ERP item code is empty');
+    if (this.failWith) throw this.failWith;
+    const m = this.mappingState;
+    m.mappings = m.mappings.filter((x) => !(x.kind === kind && x.source === source.trim()));
+    m.mappings.push({ kind, source: source.trim(), target: target.trim(), updatedAt: '2025-01-01T12:00:00Z' });
+    m.unmapped = m.unmapped.filter((u) => !(u.kind === kind && u.value === source.trim()));
+    const before = this.deadLetterList.length;
+    if (kind === 'sku') this.deadLetterList = this.deadLetterList.filter((d) => !d.error.includes(source.trim()));
+    return { replayed: before - this.deadLetterList.length, reread: true };
+  }
+
+  async removeMapping(kind: string, source: string): Promise<void> {
+    const m = this.mappingState;
+    const before = m.mappings.length;
+    m.mappings = m.mappings.filter((x) => !(x.kind === kind && x.source === source));
+    if (m.mappings.length === before) throw new BackendError('not_found', `no ${kind} mapping for "${source}"`);
+  }
+
+  async welcome(): Promise<boolean> {
+    return this.showWelcome;
+  }
+
+  async dismissWelcome(): Promise<void> {
+    this.showWelcome = false;
+  }
+
+  async startAtLogin(): Promise<boolean> {
+    return this.loginStart;
+  }
+
+  async setStartAtLogin(on: boolean): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.loginStart = on;
+  }
+
+  async onNavigate(cb: (page: string) => void): Promise<() => void> {
+    this.navigators.add(cb);
+    return () => this.navigators.delete(cb);
+  }
+
+  /** Asks the window to show a page, as an alert click or the tray would. */
+  navigate(page: string): void {
+    for (const cb of this.navigators) cb(page);
   }
 
   private decide(list: Conflict[], choice: Choice, reason: string | null) {

@@ -14,6 +14,8 @@ export function connection(over: Partial<ConnectionCard> & { id: string }): Conn
     nextRunAt: null,
     ordersPosted: 0,
     readUpTo: null,
+    feeds: [],
+    today: { runs: 0, read: 0, written: 0, failed: 0 },
     pending: 0,
     failed: 0,
     openConflicts: 0,

@@ -5,10 +5,23 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
 import { BackendError } from './error';
-import type { ActivityEvent, Conflict, ConnectionInfo, DeadLetter, Notification, Overview, PreviewLine, ReconcileReport } from './types';
+import type {
+  ActivityEvent,
+  Conflict,
+  ConnectionInfo,
+  DeadLetter,
+  Mapped,
+  Mappings,
+  Notification,
+  Overview,
+  PreviewLine,
+  ReconcileReport,
+} from './types';
 
 /** Event the backend emits with a fresh `Overview` whenever anything changes. */
 export const OVERVIEW_EVENT = 'ferry://overview';
+/** Event asking the window to show a page: `{ page }`. */
+export const NAVIGATE_EVENT = 'ferry://navigate';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -38,4 +51,15 @@ export const tauriBackend: Backend = {
   reconcile: (days) => call<ReconcileReport[]>('reconcile', { days }),
   dryRun: () => call<PreviewLine[]>('dry_run'),
   activity: (query) => call<ActivityEvent[]>('activity', { query }),
+  recordHistory: (entity, key) => call<ActivityEvent[]>('record_history', { entity, key }),
+  setPaused: (id, paused) => call<void>('set_paused', { id, paused }),
+  editConnection: (id, edit, secret) => call<void>('edit_connection', { id, edit, secret }),
+  mappings: () => call<Mappings>('mappings'),
+  setMapping: (kind, source, target) => call<Mapped>('set_mapping', { kind, source, target }),
+  removeMapping: (kind, source) => call<void>('remove_mapping', { kind, source }),
+  welcome: () => call<boolean>('welcome'),
+  dismissWelcome: () => call<void>('dismiss_welcome'),
+  startAtLogin: () => call<boolean>('start_at_login'),
+  setStartAtLogin: (on) => call<void>('set_start_at_login', { on }),
+  onNavigate: (cb) => listen<{ page: string }>(NAVIGATE_EVENT, (event) => cb(event.payload.page)),
 };

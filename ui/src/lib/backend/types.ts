@@ -33,10 +33,28 @@ export interface ConnectionCard {
   ordersPosted: number;
   /** RFC 3339 UTC: everything changed before this has been read; null before the first read. */
   readUpTo: string | null;
+  /** Each change feed read from this connection and how far it has got. */
+  feeds: Feed[];
+  /** What this connection's runs did since midnight. */
+  today: Today;
   pending: number;
   failed: number;
   openConflicts: number;
   recentFailures: RecentFailure[];
+}
+
+/** One change feed (`order`, `stock`, ...) and its watermark (RFC 3339 UTC, null before the first read). */
+export interface Feed {
+  entity: string;
+  readUpTo: string | null;
+}
+
+/** What a connection's runs did today. */
+export interface Today {
+  runs: number;
+  read: number;
+  written: number;
+  failed: number;
 }
 
 export interface RecentFailure {
@@ -120,7 +138,61 @@ export interface ConnectionInfo {
   settings: Record<string, unknown>;
   secretSet: boolean;
   pausedReason: string | null;
+  /** A person paused it (Resume starts it again); otherwise Ferry did, for `pausedReason`. */
+  pausedByPerson: boolean;
+  /** RFC 3339 UTC: when its credentials last worked (its newest successful run). */
+  credentialsOkAt: string | null;
   createdAt: string;
+}
+
+/** What a person changes on a saved connection; a missing field keeps its value. */
+export interface ConnectionEdit {
+  name?: string;
+  baseUrl?: string;
+  /** Replaces the settings whole. */
+  settings?: Record<string, unknown>;
+}
+
+/** A kind of mapping and what its two sides are called. */
+export interface MappingKind {
+  /** `sku` or `warehouse`. */
+  kind: string;
+  /** e.g. "store SKU". */
+  source: string;
+  /** e.g. "ERP item code". */
+  target: string;
+}
+
+export interface Mapping {
+  kind: string;
+  source: string;
+  target: string;
+  updatedAt: string;
+}
+
+/** A value the engine met that has no mapping, and what that held up. */
+export interface Unmapped {
+  kind: string;
+  value: string;
+  connectionId: string | null;
+  detail: string;
+  firstSeen: string;
+  lastSeen: string;
+  seen: number;
+}
+
+export interface Mappings {
+  kinds: MappingKind[];
+  mappings: Mapping[];
+  unmapped: Unmapped[];
+}
+
+/** What setting a mapping put back to work. */
+export interface Mapped {
+  /** Failed writes that named the value, queued again. */
+  replayed: number;
+  /** Stock is read again from the start. */
+  reread: boolean;
 }
 
 /** A connection to add; the secret is passed beside it and goes straight to the keychain. */
