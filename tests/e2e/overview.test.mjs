@@ -169,6 +169,70 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
   }
 });
 
+test('A failed order is replayed after its SKU is mapped, and reaches the ERP once', { timeout: 150_000 }, async () => {
+  const browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: APP },
+    },
+  });
+  const text = async (id) => {
+    const el = await browser.$(`[data-testid="${id}"]`);
+    return (await el.isExisting()) ? (await el.getText()).trim() : '';
+  };
+  const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
+  try {
+    const syncAll = await browser.$('[data-testid="sync-all"]');
+    await syncAll.waitForClickable({ timeout: 30_000 });
+    await syncAll.click();
+    // The gift-card order fails: the ERP knows the gift card as GC-50, not GIFTCARD-50.
+    await (await browser.$('[data-testid="nav-mappings"]')).click();
+    await browser.waitUntil(async () => (await text('unmapped')).includes('GIFTCARD-50'), {
+      timeout: 60_000,
+      interval: 500,
+      timeoutMsg: 'the Mappings page should list GIFTCARD-50 as needing a mapping, with the ERP\'s words',
+    });
+    assert.match(await text('unmapped'), /Could not find Item Code: GIFTCARD-50/);
+    await (await browser.$('[data-testid="map-to-GIFTCARD-50"]')).setValue('GC-50');
+    if (shots) await browser.saveScreenshot(`${shots}/mappings.png`);
+    await (await browser.$('[data-testid="map-GIFTCARD-50"]')).click();
+    await browser.waitUntil(async () => (await text('mappings-done')).includes('queued again'), {
+      timeout: 15_000,
+      interval: 250,
+      timeoutMsg: 'mapping should say the failed order is queued again',
+    });
+    assert.match(await text('mapping-list'), /GIFTCARD-50\s+GC-50/);
+    // The replayed order goes out on the sync the mapping started.
+    await (await browser.$('[data-testid="nav-outbox"]')).click();
+    await browser.waitUntil(async () => (await text('outbox-empty')).length > 0, {
+      timeout: 60_000,
+      interval: 500,
+      timeoutMsg: 'after mapping, the failed gift-card order should be written and leave Failed writes',
+    });
+    // The emulated ERP holds it once, under its own item code.
+    await (await browser.$('[data-testid="nav-connections"]')).click();
+    const erpUrl = await browser.$('[data-testid="url-demo-erp"]');
+    await erpUrl.waitForDisplayed({ timeout: 10_000 });
+    const base = (await erpUrl.getText()).trim();
+    const query = new URLSearchParams({
+      fields: JSON.stringify(['name']),
+      filters: JSON.stringify([['Sales Order Item', 'item_code', '=', 'GC-50']]),
+    });
+    const res = await fetch(`${base}/api/resource/Sales%20Order?${query}`, {
+      headers: { Authorization: 'token demo_key:demo_secret' }, // the demo ERP's made-up key
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const { data } = await res.json();
+    assert.equal(data.length, 1, `exactly one sales order with GC-50: ${JSON.stringify(data)}`);
+  } finally {
+    await browser.deleteSession();
+  }
+});
+
 test('A connection added in the window is checked, and its secret lands in the keychain only', { timeout: 150_000 }, async () => {
   const browser = await remote({
     hostname: '127.0.0.1',

@@ -103,6 +103,20 @@ pub fn remove(data_dir: &Path, name: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A person pauses (nothing read or written; writes wait) or resumes a connection.
+pub fn set_paused(data_dir: &Path, name: &str, paused: bool) -> Result<ExitCode> {
+    let engine = open(data_dir)?;
+    let c = engine.find_connection(name)?;
+    let who = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+    engine.set_connection_paused(&c.id, paused, &who)?;
+    if paused {
+        println!("{} is paused: nothing is read from it or written to it until `ferry connections resume`.", c.name);
+    } else {
+        println!("{} is resumed; what waited goes out on the next sync.", c.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn enable(data_dir: &Path, flow: &str, from: &str, to: &str, set: &[String]) -> Result<ExitCode> {
     let engine = open(data_dir)?;
     let (a, b) = (engine.find_connection(from)?, engine.find_connection(to)?);

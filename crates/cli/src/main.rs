@@ -125,6 +125,10 @@ pub enum ConnectionAction {
     Test { name: String },
     /// Remove a connection and its keychain entry.
     Remove { name: String },
+    /// Stop reading from and writing to a connection (writes wait) until resumed.
+    Pause { name: String },
+    /// Start a paused connection again.
+    Resume { name: String },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +259,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             ConnectionAction::List => connections::list(&data_dir),
             ConnectionAction::Test { name } => connections::test(&data_dir, &name).await,
             ConnectionAction::Remove { name } => connections::remove(&data_dir, &name),
+            ConnectionAction::Pause { name } => connections::set_paused(&data_dir, &name, true),
+            ConnectionAction::Resume { name } => connections::set_paused(&data_dir, &name, false),
         },
         Command::Flows { action } => match action {
             FlowAction::Enable { flow, from, to, set } => connections::enable(&data_dir, &flow, &from, &to, &set),

@@ -98,6 +98,18 @@ async fn connections_are_checked_then_saved_with_their_secret_in_the_keychain() 
     let stats = sim.sim.stats();
     assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (3, 0, 0), "{stats:?}");
 
+    // Paused by a person: new orders wait; resumed: they arrive once.
+    let paused = ferry(d, &["connections", "pause", "books"], "");
+    assert!(text(&paused).contains("Books is paused"), "{}", text(&paused));
+    assert!(text(&ferry(d, &["connections", "list"], "")).contains("paused by "));
+    sim.sim.shopify.place_orders(2, chrono::Utc::now());
+    assert!(ferry(d, &["sync", "--once"], "").status.success());
+    assert_eq!(sim.sim.stats().erp_sales_orders, 3, "nothing is written to a paused ERP");
+    assert!(ferry(d, &["connections", "resume", "books"], "").status.success());
+    assert!(ferry(d, &["sync", "--once"], "").status.success());
+    let stats = sim.sim.stats();
+    assert_eq!((stats.erp_sales_orders, stats.duplicates, stats.missing), (5, 0, 0), "{stats:?}");
+
     assert!(ferry(d, &["flows", "disable", "orders", "--from", "my shop", "--to", "books"], "").status.success());
     assert!(text(&ferry(d, &["flows", "list"], "")).contains("off orders"));
     assert!(ferry(d, &["connections", "remove", "books"], "").status.success());

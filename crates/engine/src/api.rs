@@ -505,13 +505,7 @@ impl Engine {
             search: non_empty(&query.search),
             before_id: query.before_id,
         };
-        Ok(self
-            .inner
-            .journal
-            .activity(&filter, limit)?
-            .into_iter()
-            .map(activity_event)
-            .collect())
+        Ok(self.inner.journal.activity(&filter, limit)?.into_iter().map(activity_event).collect())
     }
 
     /// Everything the journal says about one record on every system,

@@ -154,12 +154,22 @@ mod tests {
             ] {
                 crate::runs::insert_event(tx, None, &NewEvent::new(Level::Info, "order", key, msg).on(conn), &ts)?;
             }
-            crate::runs::insert_event(tx, None, &NewEvent::new(Level::Info, "stock", "1021", "not an order").on("erp"), &ts)?;
+            crate::runs::insert_event(
+                tx,
+                None,
+                &NewEvent::new(Level::Info, "stock", "1021", "not an order").on("erp"),
+                &ts,
+            )?;
             Ok(())
         })
         .expect("seeded");
-        let from_store: Vec<String> = j.record_history("order", "1021", 100).expect("history").into_iter().map(|e| e.message).collect();
-        assert_eq!(from_store, vec!["read order #1021", "SO-0007 submitted", "order #1021 posted as SO-0007"], "oldest first");
+        let from_store: Vec<String> =
+            j.record_history("order", "1021", 100).expect("history").into_iter().map(|e| e.message).collect();
+        assert_eq!(
+            from_store,
+            vec!["read order #1021", "SO-0007 submitted", "order #1021 posted as SO-0007"],
+            "oldest first"
+        );
         let from_erp = j.record_history("order", "SO-0007", 100).expect("history");
         assert_eq!(from_erp.len(), 3, "the same history from the ERP's key");
         assert_eq!(j.record_history("order", "1021", 2).expect("capped").len(), 2, "the newest, when capped");

@@ -530,13 +530,16 @@ fn matches(doc: &Map<String, Value>, filters: &[Value]) -> Result<bool, String> 
             _ => return Err(format!("filter {f} must be [field, operator, value]")),
         };
         let field = field.as_str().ok_or("filter field must be text")?;
-        if child == Some("Dynamic Link") {
-            // A child-table filter: some row of `links` must match.
-            let rows = doc.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
+        if child.is_some() && !doc.contains_key(field) {
+            // A child-table filter (`["Sales Order Item", "item_code", "=", x]`,
+            // `["Dynamic Link", "link_name", "=", x]`): some row of one of
+            // the document's tables must match.
             let row_filter = [json!([field, op, value])];
             let mut any = false;
-            for row in rows.iter().filter_map(Value::as_object) {
-                any |= matches(row, &row_filter)?;
+            for rows in doc.values().filter_map(Value::as_array) {
+                for row in rows.iter().filter_map(Value::as_object) {
+                    any = any || matches(row, &row_filter)?;
+                }
             }
             if !any {
                 return Ok(false);

@@ -26,6 +26,8 @@ use std::sync::Arc;
 /// The credentials the emulators accept (made up; safe to print).
 pub const DEMO_SHOPIFY_TOKEN: &str = "shpat_demo_0000000000000000";
 pub const DEMO_ERPNEXT_SECRET: &str = "demo_key:demo_secret";
+/// The ERP's item code for the demo's gift card (the store calls it GIFTCARD-50).
+pub const DEMO_GIFT_CARD_ITEM: &str = "GC-50";
 pub const DEMO_EASYPOST_KEY: &str = "EZTK_demo_000000000000";
 
 /// What to seed.
@@ -101,6 +103,9 @@ impl Sim {
         self.shopify.edit_product("MUG-02", Some("Linen Mug, hand-thrown"), None);
         self.erpnext.set_field("Item", "MUG-02", "item_name", serde_json::json!("Linen Mug 300 ml"));
         self.shopify.place_custom_order(&[("GIFTCARD-50", "Gift card 50 EUR", 1, "50.00")], Utc::now());
+        // The ERP knows the gift card under its own item code: mapping
+        // GIFTCARD-50 → GC-50 on the Mappings page lets the order through.
+        self.erpnext.add_item(DEMO_GIFT_CARD_ITEM, "Gift card 50 EUR");
     }
 
     /// The shop's day goes on, one tick at a time (the demo calls it every

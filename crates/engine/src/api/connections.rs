@@ -150,7 +150,7 @@ impl Engine {
         self.connection_row(id)?;
         let reason = paused.then(|| {
             format!(
-                "{PAUSED_BY}{who} at {}; press Resume to sync again",
+                "{PAUSED_BY}{who} at {}; resume it to sync again",
                 self.inner.now().with_timezone(&chrono::Local).format("%H:%M")
             )
         });
