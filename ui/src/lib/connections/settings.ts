@@ -25,6 +25,29 @@ export function parseSettings(text: string): Parsed {
   return { ok: true, settings };
 }
 
+/**
+ * The settings as the box shows them, one `key=value` per line, so that
+ * `parseSettings` reads back the same values: a text that would read as
+ * JSON (e.g. "30" or "true"), or has spaces at its ends or a line break,
+ * is written quoted; anything else that is not text is written as JSON.
+ */
+export function formatSettings(settings: Record<string, unknown>): string {
+  return Object.entries(settings)
+    .map(([key, value]) => `${key}=${formatValue(value)}`)
+    .join('\n');
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value !== 'string') return JSON.stringify(value) ?? 'null';
+  if (value !== value.trim() || value.includes('\n') || value.includes('\r')) return JSON.stringify(value);
+  try {
+    JSON.parse(value);
+    return JSON.stringify(value); // would read back as a number, true, an object…: keep it text
+  } catch {
+    return value;
+  }
+}
+
 /** Help per kind: the settings each system needs, in plain words. */
 export const HELP: Record<string, string> = {
   shopify: 'URL: https://your-shop.myshopify.com. Secret: an Admin API access token (shpat_…).',
