@@ -98,6 +98,13 @@ enum Command {
         #[command(subcommand)]
         action: Option<MappingAction>,
     },
+    /// Write a checked copy of the journal (default: <data dir>/backups/journal-<time>.sqlite).
+    Backup {
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Put a backup in place of the journal (checked first; the replaced journal is kept beside it).
+    Restore { file: PathBuf },
     /// Print each connection's state: last and next run, posted, pending, failed, conflicts.
     Status {
         #[arg(long)]
@@ -251,6 +258,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Reconcile { days } => status::reconcile(&data_dir, days).await,
         Command::Conflicts { action, all } => conflicts::run(&data_dir, action, all),
         Command::Mappings { action } => mappings::run(&data_dir, action),
+        Command::Backup { to } => status::backup(&data_dir, to.as_deref()),
+        Command::Restore { file } => status::restore(&data_dir, &file),
         Command::Bench { orders } => bench::bench(orders).await,
         Command::Connections { action } => match action {
             ConnectionAction::Add { kind, name, url, set } => {

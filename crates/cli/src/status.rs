@@ -161,3 +161,19 @@ pub async fn reconcile(data_dir: &Path, days: u32) -> Result<ExitCode> {
     }
     Ok(if differences == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
+
+pub fn backup(data_dir: &Path, to: Option<&Path>) -> Result<ExitCode> {
+    let engine = Engine::open(EngineOptions::new(data_dir, Secrets::os_keychain()))
+        .with_context(|| format!("opening the journal in {}", data_dir.display()))?;
+    let at = engine.backup(to)?;
+    println!("Backup written and checked: {}", at.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn restore(data_dir: &Path, from: &Path) -> Result<ExitCode> {
+    match ferry_engine::restore(data_dir, from)? {
+        Some(kept) => println!("Restored {}; the journal it replaced is kept as {}.", from.display(), kept.display()),
+        None => println!("Restored {}.", from.display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

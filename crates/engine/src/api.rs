@@ -18,6 +18,7 @@ pub use crate::scheduler::Schedule;
 pub use ferry_domain::{AlertKind, Delivery, DriftItem};
 pub use ferry_journal::OutboxCounts;
 
+mod backup;
 mod connections;
 mod dto;
 mod error;
@@ -25,6 +26,7 @@ mod mappings;
 mod options;
 mod overview;
 
+pub use backup::restore;
 pub use connections::{id_from_name, ConnectionEdit, ConnectionInfo, FlowInfo};
 pub use dto::*;
 pub use error::{ApiError, ApiResult};
@@ -52,6 +54,8 @@ pub(crate) struct Inner {
     pub scheduler: Mutex<Option<Scheduler>>,
     pub demo: bool,
     pub keychain: Mutex<Option<KeychainStatus>>,
+    /// Taken the first time this engine syncs, kept until it is dropped.
+    sync_lock: Mutex<Option<crate::lock::SyncLock>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -76,6 +80,7 @@ impl Inner {
             scheduler: Mutex::new(None),
             demo,
             keychain: Mutex::new(None),
+            sync_lock: Mutex::new(None),
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -337,9 +342,21 @@ impl Engine {
         })
     }
 
+    /// Makes this engine the one that syncs its data folder (see
+    /// `lock`): `locked` when another process syncs it already.
+    pub fn claim_sync(&self) -> ApiResult<()> {
+        let mut held = self.inner.sync_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_none() {
+            let dir = self.inner.journal.path().parent().unwrap_or(Path::new("."));
+            *held = Some(crate::lock::SyncLock::take(dir)?);
+        }
+        Ok(())
+    }
+
     /// Runs every enabled flow once, waiting out retries and rate limits,
     /// until nothing more can be done now. For the CLI and tests.
     pub async fn sync_until_idle(&self) -> ApiResult<SyncReport> {
+        self.claim_sync()?;
         let mut report = SyncReport::default();
         for flow in self.inner.journal.flows()?.into_iter().filter(|f| f.enabled) {
             let counts = crate::flows::run_flow(&self.inner, &flow, crate::flows::RunMode::UntilIdle).await?;
@@ -386,6 +403,7 @@ impl Engine {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ApiError::new("not_running", "the scheduler needs a Tokio runtime; start it from async code"));
         }
+        self.claim_sync()?;
         let flows = self.inner.journal.flows()?.into_iter().filter(|f| f.enabled).collect();
         let scheduler = Scheduler::start(self.inner.clone(), flows, schedule);
         if let Some(old) = self.inner.scheduler.lock().unwrap_or_else(|e| e.into_inner()).replace(scheduler) {

@@ -9,6 +9,7 @@ pub mod demo;
 mod flows;
 pub mod health;
 mod live;
+pub mod lock;
 mod scheduler;
 pub mod secrets;
 

@@ -3,6 +3,7 @@
 //! serves queries (`read`). No SQL lives outside this crate.
 
 mod activity;
+pub mod backup;
 mod conflicts;
 mod connections;
 mod cursors;
@@ -60,7 +61,7 @@ impl Journal {
     pub fn open(path: &Path) -> Result<Self> {
         let mut writer = Connection::open(path).map_err(|e| JournalError::open(path, e))?;
         configure(&writer).map_err(|e| JournalError::open(path, e))?;
-        migrate(&mut writer)?;
+        migrate(&mut writer).map_err(|e| JournalError::opening(path, e))?;
         let reader = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -96,6 +97,15 @@ impl Journal {
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = lock(&self.reader);
         f(&conn)
+    }
+
+    /// Caps the journal file at `pages` pages (`None` lifts the cap): how
+    /// the reliability suite makes the disk full under a running engine.
+    pub fn cap_pages(&self, pages: Option<u64>) -> Result<()> {
+        let conn = lock(&self.writer);
+        let cap = pages.unwrap_or(0xFFFF_FFFE);
+        let _: i64 = conn.query_row(&format!("PRAGMA max_page_count = {cap}"), [], |r| r.get(0))?;
+        Ok(())
     }
 
     /// `PRAGMA integrity_check` — `Ok(())` when the file is sound.
