@@ -898,6 +898,21 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
                 if let Err(r) = validate_selling(&mut doc, &docs, "Sales Order") {
                     return r;
                 }
+                // The external reference field is set up *Unique*, as the
+                // README asks: a second order for it is refused, which is
+                // what keeps two Ferrys racing on one store from doubling it.
+                if let Some(r) = doc.get(REF_FIELD).and_then(Value::as_str).filter(|r| !r.is_empty()) {
+                    let taken = docs
+                        .get("Sales Order")
+                        .is_some_and(|all| all.iter().any(|d| d.get(REF_FIELD).and_then(Value::as_str) == Some(r)));
+                    if taken {
+                        return frappe_error(
+                            StatusCode::EXPECTATION_FAILED,
+                            "UniqueValidationError",
+                            &format!("Shopify Order ID {r} must be unique: another Sales Order has it"),
+                        );
+                    }
+                }
                 let mut series = erp.series.lock().unwrap_or_else(|e| e.into_inner());
                 *series += 1;
                 format!("SAL-ORD-{}-{:05}", Utc::now().with_timezone(&erp.tz).format("%Y"), *series)

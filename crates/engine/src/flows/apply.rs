@@ -145,7 +145,22 @@ pub(crate) async fn apply(target: &Target, target_name: &str, row: &OutboxRow) -
                 return Ok(Applied { remote: found.id, message, ..Default::default() });
             }
             order.check_total().map_err(|message| ConnectorError::Rejected { message, fields: vec![] })?;
-            let created = erp.create_order(&order).await?;
+            let created = match erp.create_order(&order).await {
+                Ok(created) => created,
+                // Refused: perhaps another Ferry (a second PC) posted it between our
+                // lookup and our create, and the ERP's unique reference said no.
+                Err(refused @ ConnectorError::Rejected { .. }) => match erp.find_order(&order.id).await? {
+                    Some(found) => {
+                        let message = format!(
+                            "{label} was posted to {target_name} meanwhile by someone else (another Ferry?) as {}; linked, not posted again",
+                            found.id
+                        );
+                        return Ok(Applied { remote: found.id, message, ..Default::default() });
+                    }
+                    None => return Err(refused),
+                },
+                Err(e) => return Err(e),
+            };
             Ok(Applied {
                 message: format!("{label} posted to {target_name} as {}", created.id),
                 remote: created.id,

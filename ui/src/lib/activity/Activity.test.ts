@@ -21,7 +21,7 @@ function events(n: number): ActivityEvent[] {
 }
 
 /** The row height the page uses (its `--row`). */
-const ROW = 36;
+const ROW = 52;
 
 /** Scrolls the list's viewport to `top` pixels (happy-dom has no layout: set it and say so). */
 function scrollTo(root: HTMLElement, top: number) {
