@@ -1,11 +1,15 @@
 # The two set-up commands. Both install what is missing first.
-.PHONY: run test screenshots
+.PHONY: run test soak screenshots
 
 run:
 	@bash scripts/run.sh
 
 test:
 	@bash scripts/test.sh
+
+# The long reliability suites; their figures go into RELIABILITY.md.
+soak:
+	@bash scripts/soak.sh
 
 # Screenshots of every page from the real window, into docs/screenshots.
 screenshots:

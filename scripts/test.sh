@@ -18,6 +18,9 @@ cargo build --workspace --all-targets
 echo "== Rust: tests (keychain: gnome-keyring on a private D-Bus session)"
 dbus-run-session -- scripts/with-keyring.sh cargo test --workspace
 
+echo "== Reliability suites, short versions (figures: target/RELIABILITY-short.md; make soak runs the long ones)"
+"$CARGO_TARGET_DIR/debug/ferry-prove" all --report target/RELIABILITY-short.md
+
 echo "== Connectors against real servers: Tryton, Karrio (PyPI) and Vendure (npm)"
 scripts/real-servers.sh
 

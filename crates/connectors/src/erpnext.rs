@@ -207,6 +207,13 @@ impl ErpNext {
             ("limit_page_length", len.to_string()),
         ];
         match self.call(Method::GET, &self.resource_url(doctype), &query, None).await? {
+            // Callers fetch more for each row (an address, a document): a
+            // list longer than asked for is not ERPNext's, and acting on it
+            // would make thousands of requests from one answer.
+            Value::Array(rows) if rows.len() > len => Err(ConnectorError::Protocol(format!(
+                "ERPNext sent {} {doctype} rows where at most {len} were asked for",
+                rows.len()
+            ))),
             Value::Array(rows) => Ok(rows),
             other => Err(ConnectorError::Protocol(format!("ERPNext {doctype} list is not an array: {}", kind(&other)))),
         }
@@ -384,6 +391,7 @@ impl Erp for ErpNext {
     }
 
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
+        crate::order_check::postable(order)?;
         let customer = self.ensure_customer(order).await?;
         let local_date = order.created_at.with_timezone(&self.tz).date_naive();
         let mut items = Vec::with_capacity(order.lines.len());
@@ -587,6 +595,7 @@ impl Erp for ErpNext {
                 return self.update_item(sku, &json!({ "disabled": i64::from(!*active) })).await;
             }
         };
+        crate::order_check::writable_price(sku, price)?;
         let filters = json!([["price_list", "=", self.price_list], ["item_code", "=", sku]]);
         let existing = self.list("Item Price", filters, json!(["name"]), 1).await?;
         match existing.first() {
@@ -825,6 +834,46 @@ mod tests {
             next = page.next;
         }
         read
+    }
+
+    /// A loopback server that answers every request with `body` and
+    /// counts the requests.
+    fn answering(body: &'static str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn a_list_longer_than_asked_for_is_refused_not_followed_row_by_row() {
+        // Found by the fuzz suite: a Customer list asked for 1 row answered
+        // with 2,000 copies made `customer` fetch an address for each, for
+        // minutes. Three rows where one was asked for are refused at once.
+        let (url, requests) = answering(r#"{"data":[{"name":"Ada"},{"name":"Ada"},{"name":"Ada"}]}"#);
+        let erp = ErpNext::new(&url, &json!({}), "key:secret").expect("valid settings");
+        match crate::Customers::customer(&erp, "Ada").await {
+            Err(ConnectorError::Protocol(m)) => assert!(m.contains("3 Customer rows where at most 1"), "{m}"),
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1, "nothing more is fetched for the rows");
     }
 
     #[tokio::test]

@@ -109,7 +109,9 @@ pub fn classify_status(system: &str, status: StatusCode, headers: &HeaderMap) ->
     }
 }
 
-/// Reads the body, at most `MAX_BODY_BYTES`.
+/// Reads the body, at most `MAX_BODY_BYTES`: a larger one is refused as
+/// soon as its `Content-Length` says so, or once that much has arrived;
+/// the rest is never read.
 pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, ConnectorError> {
     if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large(system));
@@ -126,15 +128,28 @@ pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, Conn
 
 fn too_large(system: &str) -> ConnectorError {
     ConnectorError::Protocol(format!(
-        "{system} sent a response larger than {} MB; refused",
+        "the answer from {system} was larger than {} MiB; refused without reading the rest",
         MAX_BODY_BYTES / 1024 / 1024
     ))
 }
 
-/// Parses JSON, naming the system and the problem on failure.
+/// Parses JSON, naming the system and the problem on failure: bytes that
+/// are not UTF-8 (where), an empty answer, an HTML page, or the JSON error.
 pub fn parse_json<T: serde::de::DeserializeOwned>(system: &str, what: &str, body: &[u8]) -> Result<T, ConnectorError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ConnectorError::Protocol(format!("{system} sent {what} that is not what its API documents: {e}")))
+    let refuse = |why: String| ConnectorError::Protocol(format!("{system} sent {what} {why}"));
+    if let Err(e) = std::str::from_utf8(body) {
+        let at = e.valid_up_to();
+        let before = String::from_utf8_lossy(&body[at.saturating_sub(40)..at]);
+        let before: String = before.chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(refuse(format!("that is not valid UTF-8 text (at byte {at}, after {before:?}); refused")));
+    }
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|i| body[i]) {
+        None => return Err(refuse("as an empty body".into())),
+        Some(b'<') => return Err(refuse("as an HTML page, not JSON (a proxy or a login page in the way?)".into())),
+        _ => {}
+    }
+    serde_json::from_slice(body).map_err(|e| refuse(format!("that is not what its API documents: {e}")))
 }
 
 #[cfg(test)]
@@ -165,6 +180,79 @@ mod tests {
         assert!(w > Duration::from_secs(8) && w <= Duration::from_secs(10), "a Unix time becomes the time left: {w:?}");
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(rate_limit_wait(&h), Duration::from_secs(3), "Retry-After wins when both are sent");
+    }
+
+    #[test]
+    fn unreadable_bodies_say_why() {
+        let err = |body: &[u8]| match parse_json::<serde_json::Value>("ERPNext", "a list", body) {
+            Err(ConnectorError::Protocol(m)) => m,
+            other => panic!("expected a protocol error, got {other:?}"),
+        };
+        let m = err(b"{\"name\": \"Caf\xff\xfe\"}");
+        assert!(m.contains("not valid UTF-8") && m.contains("at byte 13") && m.contains("Caf"), "{m}");
+        assert!(err(b"  ").contains("empty"));
+        assert!(err(b"<html><body>Login</body></html>").contains("HTML page"));
+        assert!(err(b"{\"data\": ").contains("ERPNext sent a list that is not what its API documents"));
+        assert_eq!(
+            parse_json::<serde_json::Value>("X", "y", "{\"a\":\"é\"}".as_bytes()),
+            Ok(serde_json::json!({"a": "é"}))
+        );
+    }
+
+    /// A loopback server answering once with `head` and then `body_len`
+    /// bytes (in 64 KiB writes until the client hangs up); returns its URL
+    /// and how many body bytes it got out.
+    fn server(head: String, body_len: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else { return };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            if conn.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let chunk = vec![b' '; 64 * 1024];
+            let mut left = body_len;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if conn.write_all(&chunk[..n]).is_err() {
+                    return;
+                }
+                counter.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                left -= n;
+            }
+        });
+        (url, sent)
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_cap_is_refused_without_reading_it_all() {
+        const FIFTY_MB: usize = 50 * 1024 * 1024;
+        // Announced: refused on the header alone.
+        let (url, sent) = server(format!("HTTP/1.1 200 OK\r\nContent-Length: {FIFTY_MB}\r\n\r\n"), FIFTY_MB);
+        let resp = client(Duration::from_secs(10)).get(&url).send().await.expect("answered");
+        match read_body("Shopify", resp).await {
+            Err(ConnectorError::Protocol(m)) => {
+                assert!(m.contains("the answer from Shopify was larger than 16 MiB"), "{m}")
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|b| b.len())),
+        }
+        // Not announced (HTTP/1.0 style, to the end of the connection): cut at the cap.
+        let (url, sent_unannounced) = server("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".into(), FIFTY_MB);
+        let resp = client(Duration::from_secs(10)).get(&url).send().await.expect("answered");
+        assert!(matches!(read_body("Shopify", resp).await, Err(ConnectorError::Protocol(_))));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for (case, n) in [
+            ("announced", sent.load(std::sync::atomic::Ordering::SeqCst)),
+            ("unannounced", sent_unannounced.load(std::sync::atomic::Ordering::SeqCst)),
+        ] {
+            // 16 MiB read, plus what the sockets' buffers hold (about 10 MiB on Linux).
+            assert!(n < 40 * 1024 * 1024, "{case}: the server got {n} bytes out; Ferry hangs up at the cap");
+        }
     }
 
     #[test]

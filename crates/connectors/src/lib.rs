@@ -7,6 +7,7 @@ pub mod erpnext;
 pub mod http;
 pub mod karrio;
 pub mod odoo;
+pub mod order_check;
 pub mod pacing;
 pub mod settings;
 pub mod shopify;

@@ -321,6 +321,7 @@ impl Erp for Odoo {
     }
 
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
+        crate::order_check::postable(order)?;
         self.make_order(order).await
     }
 

@@ -136,6 +136,8 @@ impl Shopify {
         let currency = settings.get("currency").and_then(|v| v.as_str()).unwrap_or("EUR").to_owned();
         ferry_domain::Currency::new(&currency)
             .map_err(|e| SettingsError::BadSetting { key: "currency".into(), message: e.to_string() })?;
+        crate::order_check::known_currency(&currency)
+            .map_err(|message| SettingsError::BadSetting { key: "currency".into(), message })?;
         Ok(Self {
             endpoint,
             token: token.trim().to_owned(),
@@ -287,16 +289,7 @@ impl Store for Shopify {
         let variables = serde_json::json!({ "first": self.page_size, "after": after, "query": query });
         let resp: GraphQlResponse<OrdersData> =
             self.post(ORDERS_QUERY, variables, f64::from(self.page_size) * 1.5 + 2.0).await?;
-        let data = resp.into_data()?;
-        let orders = data.orders.edges.into_iter().map(|e| e.node.into_order()).collect::<Result<Vec<_>>>()?;
-        let next = if data.orders.page_info.has_next_page {
-            Some(data.orders.page_info.end_cursor.ok_or_else(|| {
-                ConnectorError::Protocol("Shopify said there is a next page but gave no endCursor".into())
-            })?)
-        } else {
-            None
-        };
-        Ok(Page { items: orders, next })
+        orders_page_of(resp.into_data()?)
     }
 
     async fn catalog(&self) -> Result<Vec<CatalogItem>> {
@@ -332,6 +325,7 @@ impl Store for Shopify {
         };
         match field {
             CatalogField::Price(price) => {
+                crate::order_check::writable_price(sku, price)?;
                 let variables = serde_json::json!({
                     "productId": ids.product,
                     "variants": [{ "id": ids.variant, "price": price.amount.to_string() }],
@@ -530,7 +524,9 @@ impl<T> GraphQlResponse<T> {
 
 #[derive(Debug, Deserialize)]
 pub struct OrdersData {
-    pub orders: Connection<OrderNode>,
+    /// Nodes are read one by one (`read_order`), so one that cannot be
+    /// read is named and does not hide the others.
+    pub orders: Connection<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -543,6 +539,8 @@ pub struct Connection<T> {
 
 #[derive(Debug, Deserialize)]
 pub struct Edge<T> {
+    #[serde(default)]
+    pub cursor: Option<String>,
     pub node: T,
 }
 
@@ -577,8 +575,11 @@ pub struct MoneyV2 {
 pub struct OrderNode {
     pub id: String,
     pub name: String,
+    #[serde(deserialize_with = "zoned")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "zoned")]
     pub updated_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "zoned_or_null")]
     pub cancelled_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub closed: bool,
@@ -602,6 +603,7 @@ pub struct OrderNode {
 #[serde(rename_all = "camelCase")]
 pub struct RefundNode {
     pub id: String,
+    #[serde(deserialize_with = "zoned")]
     pub created_at: DateTime<Utc>,
     pub note: Option<String>,
     pub total_refunded_set: MoneyBag,
@@ -673,8 +675,84 @@ pub struct LineItemNode {
 }
 
 fn money(bag: &MoneyBag, order: &str, what: &str) -> Result<Money> {
-    Money::parse(&bag.shop_money.amount, &bag.shop_money.currency_code)
-        .map_err(|e| ConnectorError::Protocol(format!("Shopify order {order}: {what}: {e}")))
+    let unreadable = |e: String| ConnectorError::Protocol(format!("Shopify order {order}: {what}: {e}"));
+    let m =
+        Money::parse(&bag.shop_money.amount, &bag.shop_money.currency_code).map_err(|e| unreadable(e.to_string()))?;
+    crate::order_check::readable_amount(m.amount).map_err(unreadable)?;
+    Ok(m)
+}
+
+/// The orders of one page. An order that cannot be read ends the page just
+/// before it: the orders read so far go out, and the next page begins with
+/// it (and fails with its own message, until it can be read).
+fn orders_page_of(data: OrdersData) -> Result<Page<Order>> {
+    let mut orders = Vec::with_capacity(data.orders.edges.len());
+    let mut read_to: Option<String> = None;
+    for edge in data.orders.edges {
+        match read_order(edge.node) {
+            Ok(order) => {
+                orders.push(order);
+                read_to = edge.cursor;
+            }
+            Err(e) => match read_to {
+                Some(cursor) if !orders.is_empty() => return Ok(Page { items: orders, next: Some(cursor) }),
+                _ => return Err(e),
+            },
+        }
+    }
+    let next = if data.orders.page_info.has_next_page {
+        Some(data.orders.page_info.end_cursor.ok_or_else(|| {
+            ConnectorError::Protocol("Shopify said there is a next page but gave no endCursor".into())
+        })?)
+    } else {
+        None
+    };
+    Ok(Page { items: orders, next })
+}
+
+/// A time as Shopify sends it: RFC 3339, with its zone (`Z` or an offset).
+fn zoned<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a time with a zone (RFC 3339, such as 2026-11-26T10:00:00Z); Ferry will not guess the zone"
+        ))
+    })
+}
+
+fn zoned_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Zoned(#[serde(deserialize_with = "zoned")] DateTime<Utc>);
+    Ok(Option::<Zoned>::deserialize(d)?.map(|z| z.0))
+}
+
+/// One order node of a page, read on its own so that a problem names the
+/// order and, for a value of the wrong type, the field.
+fn read_order(node: serde_json::Value) -> Result<Order> {
+    let label = ["name", "id"]
+        .iter()
+        .find_map(|k| node.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "without a name or id".into());
+    let parsed = match OrderNode::deserialize(&node) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return Err(ConnectorError::Protocol(format!(
+                "Shopify order {label} cannot be read: {}{e}",
+                field_of_error(&node).map(|f| format!("field {f:?}: ")).unwrap_or_default()
+            )))
+        }
+    };
+    parsed.into_order()
+}
+
+/// The key of the value that failed to parse, found from the error's line
+/// in the node printed one value per line (serde_json names no field).
+fn field_of_error(node: &serde_json::Value) -> Option<String> {
+    let pretty = serde_json::to_string_pretty(node).ok()?;
+    let e = serde_json::from_str::<OrderNode>(&pretty).err()?;
+    let line = pretty.lines().nth(e.line().checked_sub(1)?)?.trim();
+    let (key, _) = line.strip_prefix('"')?.split_once("\":")?;
+    Some(key.to_owned())
 }
 
 impl OrderNode {
@@ -686,12 +764,11 @@ impl OrderNode {
             .into_iter()
             .map(|e| {
                 let n = e.node;
-                if n.quantity < 0 {
-                    return Err(ConnectorError::Protocol(format!(
-                        "Shopify order {}: line {:?} has a negative quantity {}",
-                        self.name, n.title, n.quantity
-                    )));
-                }
+                // A negative quantity is read (and refused when posting, with
+                // the others still posted); one beyond any shop's is not.
+                crate::order_check::readable_quantity(n.quantity).map_err(|e| {
+                    ConnectorError::Protocol(format!("Shopify order {}: line {:?}: {e}", self.name, n.title))
+                })?;
                 Ok(OrderLine {
                     unit_price: money(&n.original_unit_price_set, &self.name, &format!("price of {:?}", n.title))?,
                     sku: n.sku.filter(|s| !s.trim().is_empty()),
@@ -829,7 +906,7 @@ mod tests {
         assert_eq!(cost.throttle_status.currently_available, 1994.0);
         let data = r.into_data().expect("data");
         assert!(data.orders.page_info.has_next_page);
-        let order = data.orders.edges.into_iter().next().expect("one edge").node.into_order().expect("valid order");
+        let order = read_order(data.orders.edges.into_iter().next().expect("one edge").node).expect("valid order");
         assert_eq!(order.number, "#1001");
         assert_eq!(order.total.to_string(), "43.39 EUR");
         assert_eq!(order.shipping_lines[0].amount.to_string(), "4.90 EUR");
@@ -873,9 +950,77 @@ mod tests {
         for (case, body) in cases {
             let result = http::parse_json::<GraphQlResponse<OrdersData>>("Shopify", "page", body.as_bytes())
                 .and_then(|r| r.into_data())
-                .and_then(|d| d.orders.edges.into_iter().map(|e| e.node.into_order()).collect::<Result<Vec<_>>>());
+                .and_then(|d| d.orders.edges.into_iter().map(|e| read_order(e.node)).collect::<Result<Vec<_>>>());
             assert!(matches!(result, Err(ConnectorError::Protocol(_))), "{case}: {result:?}");
         }
+    }
+
+    /// A page of three orders; `tamper` changes the second one's node.
+    fn page_with(tamper: impl Fn(&mut serde_json::Value)) -> OrdersData {
+        let r: GraphQlResponse<OrdersData> = http::parse_json("Shopify", "page", PAGE.as_bytes()).expect("parse");
+        let node = r.into_data().expect("data").orders.edges.into_iter().next().expect("edge").node;
+        let edges: Vec<serde_json::Value> = (1..=3)
+            .map(|i| {
+                let mut n = node.clone();
+                n["id"] = serde_json::json!(format!("gid://shopify/Order/{i}"));
+                n["name"] = serde_json::json!(format!("#100{i}"));
+                if i == 2 {
+                    tamper(&mut n);
+                }
+                serde_json::json!({ "cursor": format!("c{i}"), "node": n })
+            })
+            .collect();
+        let page = serde_json::json!({ "orders": { "edges": edges, "pageInfo": { "hasNextPage": false } } });
+        serde_json::from_value(page).expect("a page")
+    }
+
+    fn refusal(tamper: impl Fn(&mut serde_json::Value)) -> String {
+        let data = page_with(tamper);
+        let second = data.orders.edges.into_iter().nth(1).expect("second").node;
+        match read_order(second) {
+            Err(ConnectorError::Protocol(m)) => m,
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unreadable_order_ends_the_page_before_it_and_is_named() {
+        let page = orders_page_of(page_with(|n| n["lineItems"]["edges"][0]["node"]["quantity"] = "two".into()))
+            .expect("the order before it is returned");
+        assert_eq!(page.items.len(), 1, "only #1001 comes before the unreadable one");
+        assert_eq!(page.next.as_deref(), Some("c1"), "the next page begins at the unreadable order");
+        let first_bad = page_with(|_| {});
+        let mut edges = first_bad.orders.edges;
+        edges[0].node["totalPriceSet"] = serde_json::json!(12);
+        let data = OrdersData { orders: Connection { edges, page_info: PageInfo::last() } };
+        assert!(orders_page_of(data).is_err(), "an unreadable first order fails the page, with nothing skipped");
+        assert_eq!(orders_page_of(page_with(|_| {})).map(|p| (p.items.len(), p.next)), Ok((3, None)));
+    }
+
+    #[test]
+    fn unreadable_orders_say_which_order_and_field() {
+        let m = refusal(|n| n["lineItems"]["edges"][0]["node"]["quantity"] = "two".into());
+        assert!(m.contains("order #1002") && m.contains("field \"quantity\"") && m.contains("\"two\""), "{m}");
+        let m = refusal(|n| {
+            n.as_object_mut().expect("object").remove("totalPriceSet");
+        });
+        assert!(m.contains("#1002") && m.contains("missing field `totalPriceSet`"), "{m}");
+        let m = refusal(|n| n["createdAt"] = "2026-11-26T10:00:00".into());
+        assert!(m.contains("field \"createdAt\"") && m.contains("not a time with a zone"), "{m}");
+        let m = refusal(|n| n["lineItems"]["edges"][0]["node"]["quantity"] = i64::MAX.into());
+        assert!(m.contains("#1002") && m.contains("\"Mug\"") && m.contains("beyond what Ferry reads"), "{m}");
+        let m = refusal(|n| n["totalPriceSet"]["shopMoney"]["amount"] = "1e40".into());
+        assert!(m.contains("#1002") && m.contains("total"), "{m}");
+        let m = refusal(|n| n["totalPriceSet"]["shopMoney"]["currencyCode"] = "euro".into());
+        assert!(m.contains("#1002") && m.contains("\"euro\""), "{m}");
+    }
+
+    #[test]
+    fn a_negative_quantity_is_read_and_left_to_the_check_before_posting() {
+        let data = page_with(|n| n["lineItems"]["edges"][0]["node"]["quantity"] = (-3).into());
+        let order = read_order(data.orders.edges.into_iter().nth(1).expect("second").node).expect("read");
+        assert_eq!(order.lines[0].quantity, -3);
+        assert!(matches!(crate::order_check::postable(&order), Err(ConnectorError::Rejected { .. })));
     }
 
     #[test]
@@ -893,6 +1038,13 @@ mod tests {
         assert!(Shopify::new("http://shop.example.com", &s, "t").is_err(), "http to a remote host is refused");
         assert!(Shopify::new("https://shop.example.com", &s, " ").is_err(), "an empty token is refused");
         assert!(Shopify::new("https://shop.example.com", &serde_json::json!({"page_size": 500}), "t").is_err());
+        assert!(
+            matches!(
+                Shopify::new("https://shop.example.com", &serde_json::json!({"currency": "XYZ"}), "t"),
+                Err(SettingsError::BadSetting { .. })
+            ),
+            "a currency that is not ISO 4217 is refused when the connection is saved"
+        );
         let ok = Shopify::new("http://127.0.0.1:9/shopify/", &s, "t").expect("loopback is fine");
         assert_eq!(ok.endpoint, "http://127.0.0.1:9/shopify/admin/api/2025-07/graphql.json");
     }

@@ -354,6 +354,7 @@ impl Erp for Tryton {
     }
 
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
+        crate::order_check::postable(order)?;
         self.make_order(order).await
     }
 

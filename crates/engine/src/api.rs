@@ -632,6 +632,12 @@ impl Engine {
         Ok(self.inner.journal.outbox_counts(connection_id, entity)?)
     }
 
+    /// Caps the journal file's size in pages (`None` lifts it): how the
+    /// reliability suite fills the disk under a running engine.
+    pub fn cap_journal_pages(&self, pages: Option<u64>) -> ApiResult<()> {
+        Ok(self.inner.journal.cap_pages(pages)?)
+    }
+
     /// `PRAGMA integrity_check` on the journal.
     pub fn check_journal(&self) -> ApiResult<()> {
         Ok(self.inner.journal.integrity_check()?)

@@ -22,8 +22,10 @@ impl SyncLock {
     /// Takes the lock of `data_dir`, or says which process holds it.
     pub fn take(data_dir: &Path) -> ApiResult<SyncLock> {
         let path = data_dir.join(FILE_NAME);
-        let io = |e: std::io::Error| ApiError::new("data_dir", format!("cannot use the lock file {}: {e}", path.display()));
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let io =
+            |e: std::io::Error| ApiError::new("data_dir", format!("cannot use the lock file {}: {e}", path.display()));
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0).map_err(io)?;

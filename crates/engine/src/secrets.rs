@@ -52,12 +52,29 @@ pub fn env_var_name(connection_id: &str) -> String {
     format!("FERRY_SECRET_{id}")
 }
 
+/// Until when (seconds since the epoch) a keychain that did not answer is
+/// not asked again: a locked keychain costs one wait, not one per secret.
+static UNRESPONSIVE_UNTIL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+const UNRESPONSIVE_FOR_SECS: u64 = 60;
+
+fn epoch_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
 fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    use std::sync::atomic::Ordering;
+    if epoch_secs() < UNRESPONSIVE_UNTIL.load(Ordering::SeqCst) {
+        return None;
+    }
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(KEYCHAIN_TIMEOUT).ok()
+    let answer = rx.recv_timeout(KEYCHAIN_TIMEOUT).ok();
+    if answer.is_none() {
+        UNRESPONSIVE_UNTIL.store(epoch_secs() + UNRESPONSIVE_FOR_SECS, Ordering::SeqCst);
+    }
+    answer
 }
 
 fn describe(e: &keyring::Error) -> String {

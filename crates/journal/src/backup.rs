@@ -12,10 +12,13 @@ use std::path::{Path, PathBuf};
 /// `PRAGMA integrity_check`, and its schema is one this Ferry reads.
 pub fn check_file(path: &Path) -> Result<()> {
     if !path.is_file() {
-        return Err(JournalError::BadValue(format!("{} is not a file", path.display())));
+        return Err(JournalError::NotABackup(format!("{} is not a file", path.display())));
     }
     let unreadable = |e: rusqlite::Error| {
-        JournalError::BadValue(format!("{} is damaged or is not a Ferry journal ({e}); pick another backup", path.display()))
+        JournalError::NotABackup(format!(
+            "{} is damaged or is not a Ferry journal ({e}); pick another backup",
+            path.display()
+        ))
     };
     let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(unreadable)?;
     let verdict: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(unreadable)?;
@@ -27,7 +30,7 @@ pub fn check_file(path: &Path) -> Result<()> {
         return Err(JournalError::TooNew { found: version, supported: crate::schema::version() });
     }
     if version == 0 {
-        return Err(JournalError::BadValue(format!("{} is not a Ferry journal (no schema)", path.display())));
+        return Err(JournalError::NotABackup(format!("{} is not a Ferry journal (no schema)", path.display())));
     }
     Ok(())
 }
@@ -37,7 +40,7 @@ impl Journal {
     /// exist) and checks it.
     pub fn backup_to(&self, to: &Path) -> Result<()> {
         if to.exists() {
-            return Err(JournalError::BadValue(format!("{} exists already; pick a new name", to.display())));
+            return Err(JournalError::NotABackup(format!("{} exists already; pick a new name", to.display())));
         }
         if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| JournalError::DataDir { path: dir.to_path_buf(), source })?;
@@ -122,7 +125,11 @@ mod tests {
         let junk = live.path().join("junk.sqlite");
         std::fs::write(&junk, vec![7u8; 8192]).expect("junk");
         let e = restore(live.path(), &junk, "t").expect_err("junk");
-        assert!(e.to_string().contains("damaged or is not a Ferry journal") && e.to_string().contains("pick another backup"), "{e}");
+        assert!(
+            e.to_string().contains("damaged or is not a Ferry journal")
+                && e.to_string().contains("pick another backup"),
+            "{e}"
+        );
         let empty = live.path().join("empty.sqlite");
         Connection::open(&empty).expect("empty db").execute_batch("CREATE TABLE x (y)").expect("table");
         assert!(restore(live.path(), &empty, "t").expect_err("foreign").to_string().contains("not a Ferry journal"));

@@ -36,6 +36,9 @@ pub enum JournalError {
     Corrupt(String),
     #[error("journal holds a bad value: {0}")]
     BadValue(String),
+    /// A file offered as a backup that is not one (or a backup path in use).
+    #[error("{0}")]
+    NotABackup(String),
 }
 
 impl From<rusqlite::Error> for JournalError {
@@ -56,9 +59,9 @@ impl JournalError {
             Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
                 Self::Damaged { path, source }
             }
-            Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied) => {
-                Self::ReadOnly { path, source }
-            }
+            Some(
+                rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied | rusqlite::ErrorCode::CannotOpen,
+            ) => Self::ReadOnly { path, source },
             Some(rusqlite::ErrorCode::DiskFull) => Self::DiskFull(source),
             _ => Self::Open { path, source },
         }

@@ -50,6 +50,8 @@ pub struct ErpNextSim {
     limiter: Mutex<Option<Limiter>>,
     /// Requests refused by the rate limiter (a well-paced client sees none).
     pub rate_limited: std::sync::atomic::AtomicU64,
+    /// How far this server's clock is off (ms; negative: behind), for clock-skew tests.
+    skew_ms: std::sync::atomic::AtomicI64,
 }
 
 /// Frappe's rate limiter (frappe/rate_limiter.py, `rate_limit` in
@@ -129,6 +131,7 @@ impl ErpNextSim {
             series: Mutex::new(0),
             limiter: Mutex::new(None),
             rate_limited: Default::default(),
+            skew_ms: Default::default(),
             faults: crate::Faults::default(),
         }
     }
@@ -429,7 +432,14 @@ impl ErpNextSim {
     }
 
     fn now_local(&self) -> String {
-        Utc::now().with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+        let skew = chrono::Duration::milliseconds(self.skew_ms.load(std::sync::atomic::Ordering::SeqCst));
+        (Utc::now() + skew).with_timezone(&self.tz).format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+
+    /// Sets the server's clock `skew` off the real time (negative: behind):
+    /// documents it saves from now on carry skewed `modified` times.
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.skew_ms.store(skew.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
     }
 }
 

@@ -31,6 +31,24 @@ pub struct Faults {
     /// Records that landed ahead of every reader's offset (see `offset_start`).
     offset_bias: AtomicUsize,
     chaos: std::sync::Mutex<Option<(Chaos, crate::seed::Rng)>>,
+    /// Answers rewritten on their way out (see `rewrite_responses`).
+    rewriting: std::sync::Mutex<Option<Rewriting>>,
+    rewrite_armed: AtomicBool,
+}
+
+/// Turns an answer (status, body) into the one sent instead.
+pub type Rewrite = std::sync::Arc<dyn Fn(u16, Vec<u8>) -> (u16, Vec<u8>) + Send + Sync>;
+
+struct Rewriting {
+    matching: String,
+    left: u32,
+    rewrite: Rewrite,
+}
+
+impl std::fmt::Debug for Rewriting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rewriting").field("matching", &self.matching).field("left", &self.left).finish()
+    }
 }
 
 /// Random faults at set rates, from a seeded generator.
@@ -141,6 +159,44 @@ impl Faults {
     /// Duplicated and shifted pages set but not served yet.
     pub fn page_troubles_left(&self) -> u32 {
         self.duplicate_pages.load(Ordering::SeqCst) + self.shift_pages.load(Ordering::SeqCst)
+    }
+
+    /// The next `times` answers to requests whose path, query or body
+    /// contains `matching` are passed through `rewrite` before they leave
+    /// (`u32::MAX`: until `stop_rewriting`): a record with a wrong type, a
+    /// body that is not UTF-8, a scripted error. Only emulators whose router
+    /// has the rewrite layer honour it (Shopify).
+    pub fn rewrite_responses(
+        &self,
+        matching: &str,
+        times: u32,
+        rewrite: impl Fn(u16, Vec<u8>) -> (u16, Vec<u8>) + Send + Sync + 'static,
+    ) {
+        let r = Rewriting { matching: matching.to_owned(), left: times, rewrite: std::sync::Arc::new(rewrite) };
+        *self.rewriting.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        self.rewrite_armed.store(times > 0, Ordering::SeqCst);
+    }
+
+    /// Answers go out as they are again.
+    pub fn stop_rewriting(&self) {
+        *self.rewriting.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.rewrite_armed.store(false, Ordering::SeqCst);
+    }
+
+    /// The rewrite for a request described by `request` (its path, query
+    /// and body), counting it.
+    fn take_rewrite(&self, request: &str) -> Option<Rewrite> {
+        let mut guard = self.rewriting.lock().unwrap_or_else(|e| e.into_inner());
+        let r = guard.as_mut().filter(|r| r.left > 0 && request.contains(&r.matching))?;
+        if r.left != u32::MAX {
+            r.left -= 1;
+        }
+        let rewrite = r.rewrite.clone();
+        if r.left == 0 {
+            *guard = None;
+            self.rewrite_armed.store(false, Ordering::SeqCst);
+        }
+        Some(rewrite)
     }
 
     /// Turns random faults on (`Some`) or off.
@@ -284,4 +340,52 @@ pub(crate) async fn truncated(response: axum::response::Response) -> axum::respo
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes.slice(..bytes.len() / 2)))
+}
+
+/// The rewrite layer (see `Faults::rewrite_responses`): passes the request
+/// on, and rewrites the answer when a rewrite matches it. Costs nothing
+/// while none is armed.
+pub(crate) async fn rewrite_layer(
+    faults: &Faults,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !faults.rewrite_armed.load(Ordering::SeqCst) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
+    let described = format!("{} {}", parts.uri, String::from_utf8_lossy(&bytes));
+    let rewrite = faults.take_rewrite(&described);
+    let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+    let Some(rewrite) = rewrite else { return response };
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let (status, body) = rewrite(parts.status.as_u16(), bytes.to_vec());
+    parts.status = axum::http::StatusCode::from_u16(status).unwrap_or(parts.status);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rewrite_matches_its_requests_the_given_number_of_times() {
+        let f = Faults::default();
+        f.rewrite_responses("query Orders", 2, |_, _| (500, b"scripted".to_vec()));
+        assert!(f.take_rewrite("/graphql.json {\"query\":\"query Variants\"}").is_none(), "other requests pass");
+        let r = f.take_rewrite("/graphql.json {\"query\":\"query Orders(\"}").expect("first match");
+        assert_eq!(r(200, vec![]), (500, b"scripted".to_vec()));
+        assert!(f.take_rewrite("query Orders").is_some(), "second match");
+        assert!(f.take_rewrite("query Orders").is_none(), "then it is spent");
+        assert!(!f.rewrite_armed.load(Ordering::SeqCst), "and costs nothing any more");
+        f.rewrite_responses("x", u32::MAX, |s, b| (s, b));
+        for _ in 0..3 {
+            assert!(f.take_rewrite("x").is_some(), "u32::MAX stays on");
+        }
+        f.stop_rewriting();
+        assert!(f.take_rewrite("x").is_none());
+    }
 }

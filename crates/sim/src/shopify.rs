@@ -405,8 +405,18 @@ impl ShopifySim {
 }
 
 pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
-    let _ = sim;
-    Router::new().route("/admin/api/{version}/graphql.json", post(graphql))
+    Router::new()
+        .route("/admin/api/{version}/graphql.json", post(graphql))
+        .layer(axum::middleware::from_fn_with_state(sim, rewrite_layer))
+}
+
+/// Answers rewritten by `Faults::rewrite_responses`.
+async fn rewrite_layer(
+    State(sim): State<Arc<Sim>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    crate::faults::rewrite_layer(&sim.shopify.faults, request, next).await
 }
 
 fn cost(requested: f64, actual: Option<f64>, available: f64) -> Value {

@@ -87,19 +87,32 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
         .map_err(|e| ConnectorError::Protocol(format!("Vendure sent customers that are not what Ferry asked for: {e}")))
 }
 
+/// The field `key` of a query's `data`. A `data` that is not an object is
+/// an answer to another query: an error, not a panic (indexing a JSON
+/// array or string by a key for writing panics) and not "no customer".
+fn root(mut data: Value, key: &str) -> Result<Value> {
+    match data.as_object_mut() {
+        Some(fields) => Ok(fields.remove(key).unwrap_or(Value::Null)),
+        None => {
+            let text: String = data.to_string().chars().take(80).collect();
+            Err(ConnectorError::Protocol(format!("Vendure sent data that is not an object with {key:?}: {text}")))
+        }
+    }
+}
+
 impl Vendure {
     async fn list_customers(&self, options: Value) -> Result<List<VCustomer>> {
         let query = format!(
             "query Customers($options: CustomerListOptions) {{ customers(options: $options) {{ totalItems items {{ {FIELDS} }} }} }}"
         );
-        let mut data = self.gql(&query, json!({ "options": options })).await?;
-        parse(data["customers"].take())
+        let data = self.gql(&query, json!({ "options": options })).await?;
+        parse(root(data, "customers")?)
     }
 
     async fn one_customer(&self, id: &str) -> Result<Option<VCustomer>> {
         let query = format!("query Customer($id: ID!) {{ customer(id: $id) {{ {FIELDS} }} }}");
-        let mut data = self.gql(&query, json!({ "id": id })).await?;
-        let c = data["customer"].take();
+        let data = self.gql(&query, json!({ "id": id })).await?;
+        let c = root(data, "customer")?;
         if c.is_null() {
             return Ok(None);
         }
@@ -223,5 +236,20 @@ impl Vendure {
                 ok_result(&data["createCustomerAddress"], &format!("add an address to customer {id}")).map(|_| ())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_of_another_type_is_a_protocol_error_not_a_panic() {
+        // Found by the fuzz suite: `data["customers"].take()` on `{"data":[-0]}` panicked.
+        for data in [json!([0]), json!("x"), json!(7), json!(true)] {
+            assert!(matches!(root(data.clone(), "customers"), Err(ConnectorError::Protocol(_))), "{data}");
+        }
+        assert_eq!(root(json!({ "customer": null }), "customer"), Ok(Value::Null), "null stays \"no such customer\"");
+        assert_eq!(root(json!({}), "customer"), Ok(Value::Null));
     }
 }

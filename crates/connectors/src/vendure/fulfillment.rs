@@ -34,6 +34,33 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// What is left to fulfill of each of `order`'s lines after the `live`
+/// fulfillments: `{orderLineId, quantity}` for each line with some left.
+/// Quantities beyond what a count holds (or sums of them) are a protocol
+/// error, not an overflow.
+fn lines_left(order: &Value, live: &[&Value]) -> Result<Vec<Value>> {
+    let beyond = || {
+        ConnectorError::Protocol(format!(
+            "Vendure order {} has quantities beyond what a count can hold",
+            s(&order["code"])
+        ))
+    };
+    let mut fulfilled: HashMap<&str, i64> = HashMap::new();
+    for line in live.iter().filter_map(|f| f["lines"].as_array()).flatten() {
+        let done = fulfilled.entry(s(&line["orderLineId"])).or_default();
+        *done = done.checked_add(line["quantity"].as_i64().unwrap_or(0)).ok_or_else(beyond)?;
+    }
+    let mut lines = Vec::new();
+    for l in order["lines"].as_array().into_iter().flatten() {
+        let done = fulfilled.get(s(&l["id"])).copied().unwrap_or(0);
+        let left = l["quantity"].as_i64().unwrap_or(0).checked_sub(done).ok_or_else(beyond)?;
+        if left > 0 {
+            lines.push(json!({ "orderLineId": l["id"], "quantity": left }));
+        }
+    }
+    Ok(lines)
+}
+
 impl Vendure {
     async fn ship(&self, fulfillment: &Value) -> Result<()> {
         if s(&fulfillment["state"]) != "Pending" {
@@ -59,19 +86,7 @@ impl Vendure {
                 return self.ship(done).await;
             }
         }
-        let mut fulfilled: HashMap<&str, i64> = HashMap::new();
-        for line in live.iter().filter_map(|f| f["lines"].as_array()).flatten() {
-            *fulfilled.entry(s(&line["orderLineId"])).or_default() += line["quantity"].as_i64().unwrap_or(0);
-        }
-        let lines: Vec<Value> = order["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| {
-                let left = l["quantity"].as_i64().unwrap_or(0) - fulfilled.get(s(&l["id"])).copied().unwrap_or(0);
-                (left > 0).then(|| json!({ "orderLineId": l["id"], "quantity": left }))
-            })
-            .collect();
+        let lines = lines_left(order, &live)?;
         if lines.is_empty() {
             return Err(ConnectorError::Rejected {
                 message: format!(
@@ -97,5 +112,30 @@ impl Vendure {
         let data = self.gql(ADD_FULFILLMENT, json!({ "input": input })).await?;
         let created = ok_result(&data["addFulfillmentToOrder"], &format!("fulfill order {}", s(&order["code"])))?;
         self.ship(created).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_left_to_fulfill() {
+        let order = json!({ "code": "T1", "lines": [{ "id": "1", "quantity": 3 }, { "id": "2", "quantity": 1 }] });
+        let done = json!({ "state": "Shipped", "lines": [{ "orderLineId": "1", "quantity": 2 }, { "orderLineId": "2", "quantity": 1 }] });
+        assert_eq!(lines_left(&order, &[&done]), Ok(vec![json!({ "orderLineId": "1", "quantity": 1 })]));
+    }
+
+    #[test]
+    fn quantities_beyond_a_count_are_a_protocol_error_not_an_overflow() {
+        // Found by the fuzz suite: two fulfillments of i64::MAX each overflowed the sum (a panic).
+        let order = json!({ "code": "T1", "lines": [{ "id": "1", "quantity": 3 }] });
+        let huge = json!({ "lines": [{ "orderLineId": "1", "quantity": i64::MAX }, { "orderLineId": "1", "quantity": i64::MAX }] });
+        assert!(matches!(lines_left(&order, &[&huge]), Err(ConnectorError::Protocol(_))));
+        let negative = json!({ "lines": [{ "orderLineId": "1", "quantity": i64::MIN }] });
+        assert!(
+            matches!(lines_left(&order, &[&negative]), Err(ConnectorError::Protocol(_))),
+            "3 − i64::MIN overflows too"
+        );
     }
 }

@@ -184,8 +184,14 @@ impl VOrder {
             })
             .collect();
         // Vendure's discounts are negative adjustments; ours is a positive amount.
-        let discount: i64 =
-            -self.discounts.iter().map(|d| if with_tax { d.amount_with_tax } else { d.amount }).sum::<i64>();
+        let beyond = |what: &str| {
+            ConnectorError::Protocol(format!("Vendure order {}: {what} beyond what an amount can hold", self.code))
+        };
+        let discount = self
+            .discounts
+            .iter()
+            .try_fold(0i64, |sum, d| sum.checked_sub(if with_tax { d.amount_with_tax } else { d.amount }))
+            .ok_or_else(|| beyond("discounts that add up"))?;
         let shipping_lines = self
             .shipping_lines
             .iter()
@@ -224,9 +230,10 @@ impl VOrder {
                     .filter(|l| l.quantity > 0)
                     .map(|l| {
                         let (sku, unit) = unit_with_tax(&l.order_line_id).unwrap_or((None, 0));
-                        RefundLine { sku, quantity: l.quantity, amount: m(unit * l.quantity) }
+                        let amount = unit.checked_mul(l.quantity).ok_or_else(|| beyond("a refunded line"))?;
+                        Ok(RefundLine { sku, quantity: l.quantity, amount: m(amount) })
                     })
-                    .collect(),
+                    .collect::<Result<_>>()?,
             });
         }
         refunds.sort_by_key(|r| r.created_at);
@@ -299,5 +306,54 @@ impl Vendure {
         }
         let next = cursor.next(&keys, more).map(|k| k.encode());
         Ok(Page { items: orders, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One order as the Orders query answers it.
+    fn order(discounts: serde_json::Value, refund_quantity: i64, unit_with_tax: i64) -> VOrder {
+        serde_json::from_value(json!({
+            "id": "1", "code": "T1", "state": "PaymentSettled", "createdAt": "2026-11-26T10:00:00Z",
+            "updatedAt": "2026-11-26T10:05:00Z", "orderPlacedAt": "2026-11-26T10:00:00Z", "currencyCode": "EUR",
+            "total": 1680, "totalWithTax": 1999, "customer": null, "shippingAddress": null,
+            "lines": [{ "id": "7", "quantity": 1, "unitPrice": 1680, "unitPriceWithTax": unit_with_tax,
+                "productVariant": { "sku": "MUG-1", "name": "Mug" } }],
+            "shippingLines": [], "discounts": discounts, "taxSummary": [],
+            "payments": [{ "refunds": [{ "id": "r1", "createdAt": "2026-11-27T10:00:00Z", "reason": null, "state": "Settled",
+                "total": 1999, "lines": [{ "orderLineId": "7", "quantity": refund_quantity }] }] }],
+        }))
+        .expect("the documented shape")
+    }
+
+    #[test]
+    fn a_documented_order_maps() {
+        let o = order(json!([{ "amount": -100, "amountWithTax": -119 }]), 1, 1999).into_order(true).expect("maps");
+        assert_eq!(o.discount.map(|d| d.to_string()).as_deref(), Some("1.19 EUR"), "a positive discount, with tax");
+        assert_eq!(o.refunds[0].lines[0].amount.to_string(), "19.99 EUR");
+    }
+
+    #[test]
+    fn amounts_beyond_an_i64_are_a_protocol_error_not_an_overflow() {
+        // Found by the fuzz suite: the discounts' sum, its negation and a
+        // refunded line's unit price × quantity overflowed (a panic).
+        let cases = [
+            ("negated discount", order(json!([{ "amount": i64::MIN, "amountWithTax": i64::MIN }]), 1, 1999)),
+            (
+                "summed discounts",
+                order(
+                    json!([{ "amount": 0, "amountWithTax": i64::MAX }, { "amount": 0, "amountWithTax": i64::MAX }]),
+                    1,
+                    1999,
+                ),
+            ),
+            ("refunded line", order(json!([]), 3, i64::MAX)),
+        ];
+        for (case, o) in cases {
+            let result = o.into_order(true);
+            assert!(matches!(&result, Err(ConnectorError::Protocol(m)) if m.contains("T1")), "{case}: {result:?}");
+        }
     }
 }

@@ -267,9 +267,13 @@ fn dec(raw: &str, order: &str, what: &str) -> Result<Decimal> {
     if raw.trim().is_empty() {
         return Ok(Decimal::ZERO);
     }
-    raw.trim()
+    let amount = raw
+        .trim()
         .parse::<Decimal>()
-        .map_err(|_| ConnectorError::Protocol(format!("{SYSTEM} order {order}: {what} {raw:?} is not an amount")))
+        .map_err(|_| ConnectorError::Protocol(format!("{SYSTEM} order {order}: {what} {raw:?} is not an amount")))?;
+    // Bounded, so that the sums made from it below cannot overflow.
+    crate::order_check::readable_amount(amount)
+        .map_err(|e| ConnectorError::Protocol(format!("{SYSTEM} order {order}: {what}: {e}")))
 }
 
 /// What an order status means to Ferry: awaiting payment, paid and on hold
@@ -356,6 +360,8 @@ impl WooOrder {
         let total = money(&self.total, "total")?;
         let mut lines = Vec::new();
         for li in &self.line_items {
+            crate::order_check::readable_quantity(li.quantity)
+                .map_err(|e| ConnectorError::Protocol(format!("{SYSTEM} order {label}: line {:?}: {e}", li.name)))?;
             if li.quantity < 0 {
                 return Err(ConnectorError::Protocol(format!(
                     "{SYSTEM} order {label}: line {:?} has a negative quantity {}",
@@ -409,7 +415,11 @@ impl WooOrder {
                     .map(|l| {
                         let mut amount = with_tax(&l.total, &l.total_tax, "refunded line")?;
                         amount.amount = -amount.amount;
-                        Ok(RefundLine { sku: non_empty(Some(l.sku.clone())), quantity: -l.quantity, amount })
+                        // Bounded first: negating i64::MIN overflows.
+                        let quantity = crate::order_check::readable_quantity(l.quantity).map_err(|e| {
+                            ConnectorError::Protocol(format!("{SYSTEM} order {label}: refund {}: {e}", r.id))
+                        })?;
+                        Ok(RefundLine { sku: non_empty(Some(l.sku.clone())), quantity: -quantity, amount })
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let created = r.date_created_gmt.as_deref().ok_or_else(|| {
@@ -663,9 +673,35 @@ mod tests {
             NET.replace(r#""date_created_gmt":"2017-03-22T19:28:02""#, r#""date_created_gmt":"yesterday""#),
             NET.replace(r#""currency":"USD""#, r#""currency":"usd""#),
             NET.replace(r#""quantity":2"#, r#""quantity":-2"#),
+            NET.replace(r#""quantity":2"#, r#""quantity":9223372036854775807"#),
         ] {
             let result = order(&broken).into_order(vec![]);
             assert!(matches!(result, Err(ConnectorError::Protocol(_))), "{result:?}");
+        }
+    }
+
+    #[test]
+    fn a_refunded_quantity_beyond_any_shop_is_refused_not_negated() {
+        // Found by the fuzz suite: a refund line of quantity i64::MIN
+        // overflowed when negated (a panic).
+        let refund = r#"{"id":1100,"date_created_gmt":"2026-11-27T09:00:00","amount":"12.99",
+            "line_items":[{"sku":"MUG-01","quantity":-9223372036854775808,"total":"-10.92","total_tax":"-2.07"}]}"#;
+        let refund: WooRefund =
+            crate::http::parse_json(SYSTEM, "a refund", refund.as_bytes()).expect("documented shape");
+        match order(GROSS).into_order(vec![refund]) {
+            Err(ConnectorError::Protocol(m)) => assert!(m.contains("#1002") && m.contains("refund 1100"), "{m}"),
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn amounts_beyond_any_shop_are_refused_not_added_up() {
+        // 7.9e28 (Decimal's largest) plus its tax would overflow (a panic)
+        // if it were read; it is refused with the line named instead.
+        let huge = GROSS.replace(r#""subtotal":"32.75""#, r#""subtotal":"79228162514264337593543950335""#);
+        match order(&huge).into_order(vec![]) {
+            Err(ConnectorError::Protocol(m)) => assert!(m.contains("#1002") && m.contains("Blue Mug"), "{m}"),
+            other => panic!("expected a protocol error, got {other:?}"),
         }
     }
 

@@ -33,7 +33,11 @@ impl From<ferry_connectors::SettingsError> for ApiError {
 
 impl From<SecretError> for ApiError {
     fn from(e: SecretError) -> Self {
-        Self::new("secret", e.to_string())
+        match e {
+            // This computer's keychain, not the system: nothing was refused.
+            SecretError::Unavailable(_) => Self::new("keychain", e.to_string()),
+            SecretError::Missing(_) => Self::new("secret", e.to_string()),
+        }
     }
 }
 

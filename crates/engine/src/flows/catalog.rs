@@ -76,7 +76,11 @@ pub(crate) fn typed_value(field: &str, typed: &str, like: Option<&str>) -> ApiRe
                 return Err(ApiError::new("settings", "a price cannot be negative"));
             }
             let currency = like.and_then(|v| v.split_once(' ')).map(|(_, c)| c).unwrap_or_default();
-            format!("{} {currency}", amount.normalize())
+            let text = format!("{} {currency}", amount.normalize());
+            if let Ok(CatalogField::Price(m)) = field_value(PRICE, &text) {
+                ferry_connectors::order_check::exact_in_currency(&m).map_err(|e| ApiError::new("settings", e))?;
+            }
+            text
         }
         ACTIVE => match typed.to_ascii_lowercase().as_str() {
             "yes" | "active" | "true" => "yes".into(),

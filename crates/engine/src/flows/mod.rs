@@ -235,10 +235,27 @@ pub(crate) fn pause_unbuildable(
 ) -> ApiResult<String> {
     match e.code {
         "secret" => pause_for_auth(inner, c, run_id, &e.message)?,
+        "keychain" => keychain_unavailable(inner, c, run_id, &e.message)?,
         "settings" => pause_for_settings(inner, c, run_id, &e.message)?,
         _ => return Err(e),
     }
     Ok(e.message)
+}
+
+/// This computer's keychain did not give the secret: nothing was refused
+/// by the system, and nothing is paused; the next run tries again.
+fn keychain_unavailable(inner: &Inner, c: &ConnectionRow, run_id: Option<i64>, why: &str) -> ApiResult<()> {
+    let notice = Notice {
+        kind: AlertKind::RunFailed,
+        subject: "keychain".into(),
+        event: format!("Ferry could not read {}'s secret from this computer's keychain ({why}); nothing was synced with it this time", c.name),
+        title: "This computer's keychain is locked or missing".into(),
+        body: format!(
+            "Ferry keeps {}'s secret there. Unlock the keychain (or start the keyring service); Ferry tries again on its next run and nothing is lost meanwhile.",
+            c.name
+        ),
+    };
+    report(inner, c, run_id, notice)
 }
 
 /// Pauses a connection whose credentials were refused, and says so.
