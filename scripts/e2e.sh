@@ -21,6 +21,15 @@ for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 [ -s "$work/display" ] || { echo "e2e: Xvfb did not start"; cat "$work/xvfb.log"; exit 1; }
 export DISPLAY=":$(cat "$work/display")"
 
+# A notification server, as a desktop has (dunst): alerts are shown, and a
+# click on one (its default action) can be made with `dunstctl action`.
+if command -v dunst >/dev/null; then
+  # Alerts stay until dealt with, so the test can click one.
+  printf '[urgency_low]\ntimeout = 0\n[urgency_normal]\ntimeout = 0\n[urgency_critical]\ntimeout = 0\n' >"$work/dunstrc"
+  dunst -config "$work/dunstrc" >"$work/dunst.log" 2>&1 &
+  pids+=($!)
+fi
+
 # Desktop alerts go over the session D-Bus: record every Notify call.
 dbus-monitor --session "type='method_call',interface='org.freedesktop.Notifications',member='Notify'" >"$work/notify.log" 2>&1 &
 pids+=($!)

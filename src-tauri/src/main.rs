@@ -68,7 +68,33 @@ fn main() {
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
+        // A Ferry that is quitting still holds the single-instance name for
+        // a moment and cannot answer: start again shortly, as this process.
+        if e.to_string().contains("single-instance") {
+            start_again_shortly();
+        }
         eprintln!("Ferry could not start its window: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Replaces this process with a fresh start of Ferry after a pause, at most
+/// three times (counted in `FERRY_START_TRY`).
+fn start_again_shortly() {
+    let tries: u32 = std::env::var("FERRY_START_TRY").ok().and_then(|t| t.parse().ok()).unwrap_or(0);
+    if tries >= 3 {
+        return;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        if let Ok(exe) = std::env::current_exe() {
+            let err = std::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env("FERRY_START_TRY", (tries + 1).to_string())
+                .exec();
+            eprintln!("Ferry could not start again: {err}");
+        }
     }
 }

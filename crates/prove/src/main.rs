@@ -54,6 +54,8 @@ enum Suite {
     Journal,
     /// Two PCs with their own journals, one store and one ERP.
     TwoPcs,
+    /// Only the secrets scan, over what earlier suites left in --work.
+    Secrets,
 }
 
 fn main() -> std::process::ExitCode {
@@ -116,7 +118,7 @@ async fn run(cli: Cli) -> Result<bool> {
         let secs = if ctx.long { 600 } else { 60 };
         each(faults::run(&ctx, std::time::Duration::from_secs(secs)).await?);
     }
-    if cli.suite == Suite::All {
+    if matches!(cli.suite, Suite::All | Suite::Secrets) {
         each(secrets::run(&ctx)?);
     }
     let report = cli.report.unwrap_or_else(|| {

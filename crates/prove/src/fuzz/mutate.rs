@@ -59,7 +59,7 @@ fn write_into(v: &Value, out: &mut String) {
 
 /// Numbers at and beyond the limits parsers and arithmetic have.
 fn edge_number(rng: &Rng) -> Value {
-    match rng.usize(0..22) {
+    match rng.usize(0..24) {
         0 => Value::from(i64::MAX),
         1 => Value::from(i64::MIN),
         2 => Value::from(u64::MAX),
@@ -81,6 +81,8 @@ fn edge_number(rng: &Rng) -> Value {
         18 => Value::from(u64::from(u32::MAX)),
         19 => serde_json::json!(9_007_199_254_740_993u64),
         20 => serde_json::json!(-0.01),
+        21 => serde_json::json!(5e27),
+        22 => raw("1e27"),
         _ => serde_json::json!(0.1),
     }
 }
@@ -220,27 +222,35 @@ pub fn edges(v: &mut Value, rng: &Rng) -> &'static str {
         _ => {
             // One class at a time, so the rest still parses.
             let class = rng.usize(0..3);
-            let number = pick_value(
-                rng,
-                &[Value::from(i64::MAX), Value::from(i64::MIN), Value::from(u64::MAX), edge_number(rng)],
-            );
-            let amount = pick_str(
-                rng,
-                &["79228162514264337593543950335", "-79228162514264337593543950335", "39614081257132168796771975168"],
-            );
-            let time_t = pick_str(
-                rng,
-                &["+262143-12-31T23:59:59Z", "-262143-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"],
-            );
-            let time_plain =
-                pick_str(rng, &["+262143-12-31 23:59:59", "-262143-01-01 00:00:00", "+262143-12-31 23:59:59.999999"]);
+            // The same extreme everywhere (sums overflow), or each its own (differences do).
+            let same = rng.bool();
+            let fixed = rng.usize(..1000);
+            let choose = |all: &[Value]| all[if same { fixed % all.len() } else { rng.usize(..all.len()) }].clone();
+            let numbers = [
+                Value::from(i64::MAX),
+                Value::from(i64::MIN),
+                Value::from(u64::MAX),
+                serde_json::json!(5e27),
+                raw("-1e27"),
+            ];
+            let amounts = [
+                "79228162514264337593543950335",
+                "-79228162514264337593543950335",
+                "39614081257132168796771975168",
+                "1e27",
+            ]
+            .map(Value::from);
+            let times_t = ["+262143-12-31T23:59:59Z", "-262143-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"]
+                .map(Value::from);
+            let times_plain =
+                ["+262143-12-31 23:59:59", "-262143-01-01 00:00:00", "+262143-12-31 23:59:59.999999"].map(Value::from);
             for path in &scalars {
                 let Some(node) = v.pointer_mut(path) else { continue };
                 let new = match (&*node, class) {
-                    (Value::Number(_), 0) => number.clone(),
-                    (Value::String(s), 1) if looks_like_amount(s) => Value::from(amount),
-                    (Value::String(s), 2) if looks_like_time(s) && s.contains('T') => Value::from(time_t),
-                    (Value::String(s), 2) if looks_like_time(s) => Value::from(time_plain),
+                    (Value::Number(_), 0) => choose(&numbers),
+                    (Value::String(s), 1) if looks_like_amount(s) => choose(&amounts),
+                    (Value::String(s), 2) if looks_like_time(s) && s.contains('T') => choose(&times_t),
+                    (Value::String(s), 2) if looks_like_time(s) => choose(&times_plain),
                     _ => continue,
                 };
                 *node = new;
@@ -252,14 +262,6 @@ pub fn edges(v: &mut Value, rng: &Rng) -> &'static str {
             ][class]
         }
     }
-}
-
-fn pick_value(rng: &Rng, all: &[Value]) -> Value {
-    all[rng.usize(..all.len())].clone()
-}
-
-fn pick_str(rng: &Rng, all: &[&'static str]) -> &'static str {
-    all[rng.usize(..all.len())]
 }
 
 fn collect_scalars(v: &Value, at: String, out: &mut Vec<String>) {

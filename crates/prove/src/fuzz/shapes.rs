@@ -312,6 +312,42 @@ fn woocommerce(req: &Request, vocab: &Vocab, rng: &Rng) -> Answer {
     answer
 }
 
+/// Makes list rows agree with the filter they answer, as a real system's
+/// do: `[field, "in", [a, b]]` gives each row one of a and b in `field`,
+/// `[field, "=", v]` gives it v. Clauses may be nested (`"OR"`, `"|"`) and,
+/// in ERPNext's form, name the child table first.
+fn agree(rows: &mut Value, filter: &Value, rng: &Rng) {
+    let mut clauses = Vec::new();
+    fn walk<'a>(v: &'a Value, out: &mut Vec<(&'a str, &'a str, &'a Value)>) {
+        let Some(a) = v.as_array() else { return };
+        let strs: Vec<Option<&str>> = a.iter().map(Value::as_str).collect();
+        match (a.len(), strs.as_slice()) {
+            (3, [Some(f), Some(op), _]) => out.push((f, op, &a[2])),
+            (4, [Some(_), Some(f), Some(op), _]) => out.push((f, op, &a[3])),
+            _ => a.iter().for_each(|x| walk(x, out)),
+        }
+    }
+    walk(filter, &mut clauses);
+    let Some(rows) = rows.as_array_mut() else { return };
+    for row in rows.iter_mut() {
+        let Some(row) = row.as_object_mut() else { continue };
+        for (field, op, value) in &clauses {
+            if field.contains('.') {
+                continue;
+            }
+            let v = match (*op, value) {
+                ("in", Value::Array(all)) if !all.is_empty() => all[rng.usize(..all.len())].clone(),
+                ("=", v) if !v.is_null() && !v.is_array() && !v.is_object() => (*v).clone(),
+                _ => continue,
+            };
+            // Only fields the row holds (or its id): a filter on another field says nothing of the row.
+            if row.contains_key(*field) || *field == "id" || *field == "name" {
+                row.insert((*field).to_owned(), v);
+            }
+        }
+    }
+}
+
 // ---- ERPNext ----
 
 fn erp_time(rng: &Rng) -> String {
@@ -431,7 +467,11 @@ fn erpnext(req: &Request, vocab: &Vocab, rng: &Rng) -> Answer {
                     Value::Object(row)
                 })
                 .collect();
-            json!({ "data": Value::Array(rows) })
+            let mut rows = Value::Array(rows);
+            if let Some(filters) = req.param("filters").and_then(|f| serde_json::from_str::<Value>(f).ok()) {
+                agree(&mut rows, &filters, rng);
+            }
+            json!({ "data": rows })
         }
         ("GET", Some(name)) => json!({ "data": erpnext_doc(&doctype, &name, vocab, rng) }),
         (_, name) => {
@@ -514,7 +554,11 @@ fn odoo_result(method: &str, kwargs: &Value, vocab: &Vocab, rng: &Rng) -> Value 
         .unwrap_or_default();
     let limit = kwargs.get("limit").and_then(Value::as_u64).map_or(80, |l| l as usize);
     match method {
-        "search_read" => odoo_rows(&fields, limit, vocab, rng),
+        "search_read" => {
+            let mut rows = odoo_rows(&fields, limit, vocab, rng);
+            agree(&mut rows, &kwargs["domain"], rng);
+            rows
+        }
         "read" => odoo_rows(&fields, 1, vocab, rng),
         "create" => {
             if rng.bool() {
@@ -658,7 +702,9 @@ fn tryton(req: &Request, vocab: &Vocab, rng: &Rng) -> Answer {
         json!({ "company": pick(rng, &[json!(1), json!(null)]), "companies": [1], "language": "en", "employee": null, "locale": {} })
     } else if method.ends_with(".search_read") {
         let limit = params.get(2).and_then(Value::as_u64).map_or(1000, |l| l as usize);
-        tryton_rows(&strings(params.get(4)), limit, vocab, rng)
+        let mut rows = tryton_rows(&strings(params.get(4)), limit, vocab, rng);
+        agree(&mut rows, params.first().unwrap_or(&Value::Null), rng);
+        rows
     } else if method.ends_with(".read") {
         tryton_rows(&strings(params.get(1)), 1, vocab, rng)
     } else if method.ends_with(".create") {
