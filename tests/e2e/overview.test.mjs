@@ -131,6 +131,29 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
     await (await browser.$('[data-testid="show-history"]')).click();
     assert.match(await text('history'), /kept the ERP's value/, 'the decision is kept as history');
 
+    // The other one: keep the store's value by hand; it must reach the emulated ERP.
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="conflict-list"] li')).length === 1, {
+      timeout: 10_000,
+      timeoutMsg: 'one open conflict should be listed',
+    });
+    await (await browser.$('[data-testid="conflict-list"] li')).click();
+    await browser.waitUntil(async () => (await text('store-value')).length > 0, { timeout: 10_000 });
+    const decided = await text('conflict-detail');
+    const storeValue = await text('store-value');
+    const keepStore = await browser.$('[data-testid="keep-store"]');
+    await keepStore.waitForClickable({ timeout: 10_000 });
+    await keepStore.click();
+    try {
+      await browser.waitUntil(async () => !(await (await browser.$('[data-testid="conflicts-badge"]')).isExisting()), {
+        timeout: 30_000,
+        interval: 500,
+        timeoutMsg: 'no conflict should be left open',
+      });
+    } catch (e) {
+      await browser.saveScreenshot('target-e2e/debug-conflicts.png');
+      throw new Error(`${e.message}; decided ${JSON.stringify(decided)} store ${JSON.stringify(storeValue)}`);
+    }
+
     // The demo's gift-card order names a SKU the ERP does not know: parked with the ERP's words.
     await (await browser.$('[data-testid="nav-outbox"]')).click();
     await browser.waitUntil(async () => (await text('dead-letters')).includes('GIFTCARD-50'), {
@@ -198,6 +221,32 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
       timeoutMsg: 'the preview should answer',
     });
     if (shots) await browser.saveScreenshot(`${shots}/checks.png`);
+
+    // The store's value, kept by hand above, is now the ERP's (asked over the ERP's own API).
+    await (await browser.$('[data-testid="nav-connections"]')).click();
+    const erpUrl = await browser.$('[data-testid="url-demo-erp"]');
+    await erpUrl.waitForDisplayed({ timeout: 10_000 });
+    const base = (await erpUrl.getText()).trim();
+    const erp = async (path) => {
+      const res = await fetch(`${base}${path}`, { headers: { Authorization: 'token demo_key:demo_secret' } });
+      return res.ok ? (await res.json()).data : null;
+    };
+    const isPrice = /price/i.test(decided);
+    let seen = '';
+    await browser.waitUntil(
+      async () => {
+        if (isPrice) {
+          const q = new URLSearchParams({ fields: JSON.stringify(['price_list_rate']), filters: JSON.stringify([['item_code', '=', 'MUG-01']]) });
+          const rows = (await erp(`/api/resource/Item%20Price?${q}`)) ?? [];
+          seen = rows.map((r) => String(r.price_list_rate)).join(',');
+          return rows.some((r) => Number(r.price_list_rate) === Number(storeValue.split(' ')[0]));
+        }
+        const item = await erp('/api/resource/Item/MUG-02');
+        seen = item?.item_name ?? '';
+        return seen === storeValue;
+      },
+      { timeout: 30_000, interval: 500, timeoutMsg: `the store's value ${storeValue} should reach the ERP (it has ${seen})` },
+    );
   } finally {
     await browser.deleteSession();
   }
