@@ -30,6 +30,7 @@ fn main() {
         "start_at_login",
         "set_start_at_login",
         "record_history",
+        "pending_writes",
     ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build configuration is invalid: {e:#}");

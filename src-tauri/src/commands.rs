@@ -4,7 +4,7 @@
 use crate::startup::AppState;
 use ferry_engine::{
     ActivityEvent, ActivityQuery, ApiError, Choice, Conflict, ConnectionEdit, ConnectionInfo, ConnectionSpec,
-    DeadLetter, Mapped, Mappings, Notification, Overview, PreviewLine, ReconcileReport,
+    DeadLetter, Mapped, Mappings, Notification, Overview, PendingWrite, PreviewLine, ReconcileReport,
 };
 use tauri::State;
 
@@ -267,4 +267,10 @@ pub fn set_start_at_login(app: tauri::AppHandle, on: bool) -> Result<(), ApiErro
 #[tauri::command]
 pub fn record_history(state: State<'_, AppState>, entity: String, key: String) -> Result<Vec<ActivityEvent>, ApiError> {
     state.engine.record_history(&entity, &key)
+}
+
+/// Writes still to be made (the first 500, oldest first).
+#[tauri::command]
+pub fn pending_writes(state: State<'_, AppState>) -> Result<Vec<PendingWrite>, ApiError> {
+    state.engine.pending_writes(500)
 }

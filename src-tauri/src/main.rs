@@ -64,7 +64,8 @@ fn main() {
             commands::dismiss_welcome,
             commands::start_at_login,
             commands::set_start_at_login,
-            commands::record_history
+            commands::record_history,
+            commands::pending_writes
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

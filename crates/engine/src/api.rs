@@ -454,6 +454,25 @@ impl Engine {
             .collect())
     }
 
+    /// Writes still to be made, oldest first (what the Overview counts as pending).
+    pub fn pending_writes(&self, limit: u32) -> ApiResult<Vec<PendingWrite>> {
+        Ok(self
+            .inner
+            .journal
+            .waiting_writes(limit)?
+            .into_iter()
+            .map(|r| PendingWrite {
+                label: crate::flows::apply::label(&r),
+                id: r.id,
+                target_id: r.target_id,
+                entity: r.entity,
+                attempts: r.attempts,
+                next_attempt_at: r.next_attempt_at,
+                last_error: r.last_error,
+            })
+            .collect())
+    }
+
     /// Puts one dead-lettered write (`Some(id)`) or all of them back in the
     /// queue after a fix; the next run (or *Sync now*) retries them.
     /// Returns how many were replayed.

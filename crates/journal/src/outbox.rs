@@ -379,6 +379,21 @@ impl Journal {
         })
     }
 
+    /// Writes still to be made (queued, or in flight), oldest first.
+    pub fn waiting_writes(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "{SELECT} WHERE state IN ('pending', 'in_flight') ORDER BY id LIMIT ?1"
+            ))?;
+            let mut rows = stmt.query([limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(row_to_outbox(r)?);
+            }
+            Ok(out)
+        })
+    }
+
     /// Puts dead-lettered writes back in the queue with fresh attempts: one
     /// (`Some(id)`) or all (`None`). Returns how many. The lookup before
     /// each create still runs, so a replay can never duplicate.

@@ -19,6 +19,13 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// A weight in kg as whole grams (rounded up); `None` when it is more
+/// grams than a parcel can hold, including weights whose grams would not
+/// fit a decimal (× 1000 overflowing).
+fn grams(kg: rust_decimal::Decimal) -> Option<u32> {
+    kg.checked_mul(rust_decimal::Decimal::from(1000))?.ceil().to_u32()
+}
+
 impl Odoo {
     pub(super) async fn read_ready(
         &self,
@@ -62,7 +69,7 @@ impl Odoo {
                 .into_iter()
                 .flatten()
                 .find(|w| w.is_sign_positive() && !w.is_zero());
-            let grams = kg.and_then(|kg| (kg * rust_decimal::Decimal::from(1000)).ceil().to_u32());
+            let grams = kg.and_then(grams);
             items.push(ReadyParcel {
                 id: id.to_string(),
                 order_ref: order.and_then(|o| text(o, &self.ref_field)),
@@ -119,5 +126,20 @@ impl Odoo {
             }
         }
         self.write("stock.picking", id, vals).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn weights_become_grams_and_absurd_ones_none() {
+        assert_eq!(grams(Decimal::new(4, 1)), Some(400));
+        assert_eq!(grams(Decimal::new(12345, 7)), Some(2), "1.2345 g is rounded up");
+        assert_eq!(grams(Decimal::from(5_000_000)), None, "5,000 t is beyond u32 grams: the default weight is used");
+        // Found by the fuzz suite: a weight of 7.9e28 kg overflowed × 1000 (a panic).
+        assert_eq!(grams(Decimal::MAX), None);
     }
 }

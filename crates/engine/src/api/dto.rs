@@ -140,6 +140,22 @@ pub struct DeadLetter {
     pub attempts: u32,
 }
 
+/// A write still to be made: queued, or waiting to be tried again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingWrite {
+    pub id: i64,
+    pub target_id: String,
+    pub entity: String,
+    /// What people call the record, e.g. the order number.
+    pub label: String,
+    pub attempts: u32,
+    /// When it is tried (again).
+    pub next_attempt_at: DateTime<Utc>,
+    /// Why the last try failed, when it did (a transient failure: retried).
+    pub last_error: Option<String>,
+}
+
 /// One entry of the alert log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -14,6 +14,7 @@ import type {
   NewConnection,
   Notification,
   Overview,
+  PendingWrite,
   PreviewLine,
   ReconcileReport,
 } from './types';
@@ -62,6 +63,12 @@ export interface Backend {
    * @throws BackendError
    */
   deadLetters(): Promise<DeadLetter[]>;
+
+  /**
+   * Writes still to be made (queued or waiting to retry), oldest first.
+   * @throws BackendError
+   */
+  pendingWrites(): Promise<PendingWrite[]>;
 
   /**
    * Queues one failed write (by id) or all (null) again; resolves to how many.

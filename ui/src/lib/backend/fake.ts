@@ -15,6 +15,7 @@ import type {
   NewConnection,
   Notification,
   Overview,
+  PendingWrite,
   PreviewLine,
   ReconcileReport,
 } from './types';
@@ -36,6 +37,8 @@ export class FakeBackend implements Backend {
 
   /** Failed writes the fake holds. */
   deadLetterList: DeadLetter[] = [];
+  /** Writes still to be made, as `pendingWrites` answers. */
+  pendingList: PendingWrite[] = [];
   /** Every `replay` argument, in call order. */
   readonly replayCalls: (number | null)[] = [];
   /** The alert log the fake holds. */
@@ -124,6 +127,11 @@ export class FakeBackend implements Backend {
   async deadLetters(): Promise<DeadLetter[]> {
     if (this.failWith) throw this.failWith;
     return structuredClone(this.deadLetterList);
+  }
+
+  async pendingWrites(): Promise<PendingWrite[]> {
+    if (this.failWith) throw this.failWith;
+    return structuredClone(this.pendingList);
   }
 
   async replay(id: number | null): Promise<number> {

@@ -14,6 +14,7 @@ import type {
   Mappings,
   Notification,
   Overview,
+  PendingWrite,
   PreviewLine,
   ReconcileReport,
 } from './types';
@@ -40,6 +41,7 @@ export const tauriBackend: Backend = {
   resolveConflictsOf: (field, choice, reason) => call<number>('resolve_conflicts_of', { field, choice, reason }),
   deadLetters: () => call<DeadLetter[]>('dead_letters'),
   replay: (id) => call<number>('replay', { id }),
+  pendingWrites: () => call<PendingWrite[]>('pending_writes'),
   notifications: () => call<Notification[]>('notifications'),
   markRead: (id) => call<number>('mark_read', { id }),
   connections: () => call<ConnectionInfo[]>('connections'),

@@ -104,6 +104,20 @@ export interface DeadLetter {
   attempts: number;
 }
 
+/** A write still to be made: queued, or waiting to be tried again after a transient failure. */
+export interface PendingWrite {
+  id: number;
+  targetId: string;
+  entity: string;
+  /** What people call the record, e.g. "Order #1001". */
+  label: string;
+  attempts: number;
+  /** RFC 3339 UTC: when it is tried (again). */
+  nextAttemptAt: string;
+  /** Why the last try failed, when it did (it is retried). */
+  lastError: string | null;
+}
+
 export type AlertKind =
   | 'run_failed'
   | 'auth_failed'

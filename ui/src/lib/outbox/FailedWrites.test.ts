@@ -16,6 +16,27 @@ const show = (component: typeof FailedWrites | typeof Notifications, props: Reco
   renderPage(component as any, props);
 
 describe('Failed writes', () => {
+  it('lists the writes still waiting, with why a retry waits', async () => {
+    const backend = new FakeBackend(demoOverview());
+    backend.pendingList = [
+      { id: 8, targetId: 'erp', entity: 'order', label: 'Order #1030', attempts: 0, nextAttemptAt: '2025-01-01T12:00:00Z', lastError: null },
+      { id: 9, targetId: 'erp', entity: 'order', label: 'Order #1031', attempts: 3, nextAttemptAt: '2025-01-01T12:05:00Z', lastError: 'Demo ERP did not answer within 30 s' },
+    ];
+    const root = await show(FailedWrites, { backend, names: { erp: 'Demo ERP' } });
+    expect(byTestId(root, 'pending-8')?.textContent).toContain('not tried yet');
+    const retrying = byTestId(root, 'pending-9')?.textContent ?? '';
+    expect(retrying).toContain('Order #1031');
+    expect(retrying).toContain('Demo ERP');
+    expect(retrying).toContain('3 tries, next at');
+    expect(retrying).toContain('Last try: Demo ERP did not answer within 30 s');
+    expect(byTestId(root, 'outbox-empty')).not.toBeNull();
+  });
+
+  it('says when nothing waits', async () => {
+    const root = await show(FailedWrites, { backend: new FakeBackend(demoOverview()) });
+    expect(byTestId(root, 'pending-empty')?.textContent).toContain('Nothing is waiting');
+  });
+
   it('is empty, plainly', async () => {
     const root = await show(FailedWrites, { backend: new FakeBackend(demoOverview()) });
     expect(byTestId(root, 'outbox-empty')?.textContent).toContain('No failed writes');
