@@ -148,8 +148,18 @@ pub async fn run(ctx: &Ctx, soak: Duration) -> Result<Suite> {
     suite.figure("stock movements", moved);
     suite.figure("random faults", "10% 5xx, 5% 429 with Retry-After, 3% timeouts, on both emulators");
     for (k, v) in &injected {
-        suite.figure(*k, v);
+        suite.figure(format!("{k} (asked for)"), v);
     }
+    let (store_f, erp_f) = (sim.sim.shopify.faults.injected(), sim.sim.erpnext.faults.injected());
+    let both = |f: fn(&ferry_sim::Injected) -> u64| f(&store_f) + f(&erp_f);
+    suite.figure("faults injected in all (both emulators)", store_f.total() + erp_f.total());
+    suite.figure("5xx answers", both(|i| i.server_errors));
+    suite.figure("429 with Retry-After", both(|i| i.rate_limited));
+    suite.figure("answers held past the client's timeout", both(|i| i.slow));
+    suite.figure("bodies cut short", both(|i| i.truncated));
+    suite.figure("writes committed, answer lost", both(|i| i.lost));
+    suite.figure("duplicated or shifted pages", both(|i| i.pages));
+    suite.figure("requests refused while the credentials were revoked", both(|i| i.auth_refused));
     suite.figure(
         "credentials revoked and restored",
         format!("at {:.0} s and {:.0} s", revoke_at.as_secs_f64(), restore_at.as_secs_f64()),

@@ -34,6 +34,44 @@ pub struct Faults {
     /// Answers rewritten on their way out (see `rewrite_responses`).
     rewriting: std::sync::Mutex<Option<Rewriting>>,
     rewrite_armed: AtomicBool,
+    counts: Counts,
+}
+
+/// How many faults were injected, by kind (for the reliability figures).
+#[derive(Debug, Default)]
+struct Counts {
+    server_errors: AtomicU64,
+    rate_limited: AtomicU64,
+    slow: AtomicU64,
+    truncated: AtomicU64,
+    lost: AtomicU64,
+    pages: AtomicU64,
+    auth_refused: AtomicU64,
+}
+
+/// A snapshot of the faults injected so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// 5xx answers (chaos and `fail_next`).
+    pub server_errors: u64,
+    /// 429 answers with Retry-After.
+    pub rate_limited: u64,
+    /// Answers held past a client's timeout.
+    pub slow: u64,
+    /// Bodies cut short.
+    pub truncated: u64,
+    /// Writes committed whose answer was lost.
+    pub lost: u64,
+    /// Duplicated or shifted list pages.
+    pub pages: u64,
+    /// Requests refused while the credentials were revoked.
+    pub auth_refused: u64,
+}
+
+impl Injected {
+    pub fn total(&self) -> u64 {
+        self.server_errors + self.rate_limited + self.slow + self.truncated + self.lost + self.pages + self.auth_refused
+    }
 }
 
 /// Turns an answer (status, body) into the one sent instead.
@@ -206,21 +244,30 @@ impl Faults {
 
     /// Whether this request is the one to corrupt.
     pub(crate) fn take_malformed(&self) -> bool {
-        self.malformed_at
+        let hit = self
+            .malformed_at
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| if n == 0 { None } else { Some(n - 1) })
-            .is_ok_and(|before| before == 1)
+            .is_ok_and(|before| before == 1);
+        if hit {
+            self.counts.truncated.fetch_add(1, Ordering::SeqCst);
+        }
+        hit
     }
 
     /// What to do to the list page about to be cut. A first page has
     /// nothing before it to repeat, so it never takes a duplicate.
     pub(crate) fn page_trouble(&self, first_page: bool) -> PageTrouble {
-        if !first_page && take(&self.duplicate_pages) {
+        let trouble = if !first_page && take(&self.duplicate_pages) {
             PageTrouble::Repeat
         } else if take(&self.shift_pages) {
             PageTrouble::Shift
         } else {
             PageTrouble::None
+        };
+        if trouble != PageTrouble::None {
+            self.counts.pages.fetch_add(1, Ordering::SeqCst);
         }
+        trouble
     }
 
     /// Where a page of an offset list (the client says where it begins:
@@ -240,14 +287,33 @@ impl Faults {
         let mut guard = self.chaos.lock().unwrap_or_else(|e| e.into_inner());
         let Some((c, rng)) = guard.as_mut() else { return Trouble::None };
         let roll = rng.below(100);
+        let count = |c: &AtomicU64| c.fetch_add(1, Ordering::SeqCst);
         if roll < c.server_error_percent {
+            count(&self.counts.server_errors);
             Trouble::ServerError
         } else if roll < c.server_error_percent + c.rate_limit_percent {
+            count(&self.counts.rate_limited);
             Trouble::RateLimited
         } else if roll < c.server_error_percent + c.rate_limit_percent + c.timeout_percent {
+            count(&self.counts.slow);
             Trouble::Slow(c.slow)
         } else {
             Trouble::None
+        }
+    }
+
+    /// The faults injected so far, by kind.
+    pub fn injected(&self) -> Injected {
+        let n = |c: &AtomicU64| c.load(Ordering::SeqCst);
+        let k = &self.counts;
+        Injected {
+            server_errors: n(&k.server_errors),
+            rate_limited: n(&k.rate_limited),
+            slow: n(&k.slow),
+            truncated: n(&k.truncated),
+            lost: n(&k.lost),
+            pages: n(&k.pages),
+            auth_refused: n(&k.auth_refused),
         }
     }
 
@@ -263,16 +329,32 @@ impl Faults {
     }
 
     pub(crate) fn take_failure(&self) -> bool {
-        take(&self.fail_next)
+        let hit = take(&self.fail_next);
+        if hit {
+            self.counts.server_errors.fetch_add(1, Ordering::SeqCst);
+        }
+        hit
     }
     pub(crate) fn take_lost_response(&self) -> bool {
-        take(&self.lose_response_after_commit)
+        let hit = take(&self.lose_response_after_commit);
+        if hit {
+            self.counts.lost.fetch_add(1, Ordering::SeqCst);
+        }
+        hit
     }
     pub(crate) fn take_rate_limit(&self) -> bool {
-        take(&self.rate_limit_next)
+        let hit = take(&self.rate_limit_next);
+        if hit {
+            self.counts.rate_limited.fetch_add(1, Ordering::SeqCst);
+        }
+        hit
     }
     pub(crate) fn auth_revoked(&self) -> bool {
-        self.auth_revoked.load(Ordering::SeqCst)
+        let revoked = self.auth_revoked.load(Ordering::SeqCst);
+        if revoked {
+            self.counts.auth_refused.fetch_add(1, Ordering::SeqCst);
+        }
+        revoked
     }
     pub(crate) async fn delay(&self) {
         let ms = self.latency_ms.load(Ordering::SeqCst);

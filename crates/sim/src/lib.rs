@@ -13,7 +13,7 @@ pub mod seed;
 pub mod shopify;
 pub mod woocommerce;
 
-pub use faults::{Chaos, Faults};
+pub use faults::{Chaos, Faults, Injected};
 pub use odoo::{DEMO_ODOO_DB, DEMO_ODOO_KEY};
 pub use woocommerce::DEMO_WOO_KEY;
 
