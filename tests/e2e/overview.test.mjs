@@ -10,6 +10,26 @@ import { remote } from 'webdriverio';
 const APP = process.env.FERRY_APP_BINARY;
 const SCREENSHOT = process.env.FERRY_E2E_SCREENSHOT;
 
+/** A WebDriver session on a fresh start of the app. */
+function session() {
+  return remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: APP },
+    },
+  });
+}
+
+/** The text of the element with `data-testid` = `id`, or '' when there is none. */
+async function textOf(browser, id) {
+  const el = await browser.$(`[data-testid="${id}"]`);
+  return (await el.isExisting()) ? (await el.getText()).trim() : '';
+}
+
 /** The page the navigation marks as current. */
 async function currentPage(browser) {
   const el = await browser.$('[aria-current="page"]');
@@ -37,16 +57,7 @@ async function postedTotal(browser) {
 test('Sync now posts the demo orders', { timeout: 150_000 }, async () => {
   assert.ok(APP, 'FERRY_APP_BINARY must name the built app binary');
 
-  const browser = await remote({
-    hostname: '127.0.0.1',
-    port: 4444,
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'wry',
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP },
-    },
-  });
+  const browser = await session();
 
   try {
     await browser.waitUntil(
@@ -83,20 +94,8 @@ test('Sync now posts the demo orders', { timeout: 150_000 }, async () => {
 });
 
 test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async () => {
-  const browser = await remote({
-    hostname: '127.0.0.1',
-    port: 4444,
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'wry',
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP },
-    },
-  });
-  const text = async (id) => {
-    const el = await browser.$(`[data-testid="${id}"]`);
-    return (await el.isExisting()) ? (await el.getText()).trim() : '';
-  };
+  const browser = await session();
+  const text = (id) => textOf(browser, id);
   try {
     // Alerts of earlier runs of the app are not this one's to click.
     if (hasDunst()) execFileSync('dunstctl', ['close-all']);
@@ -253,20 +252,8 @@ test('Conflicts are decided by hand in the inbox', { timeout: 150_000 }, async (
 });
 
 test('A failed order is replayed after its SKU is mapped, and reaches the ERP once', { timeout: 150_000 }, async () => {
-  const browser = await remote({
-    hostname: '127.0.0.1',
-    port: 4444,
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'wry',
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP },
-    },
-  });
-  const text = async (id) => {
-    const el = await browser.$(`[data-testid="${id}"]`);
-    return (await el.isExisting()) ? (await el.getText()).trim() : '';
-  };
+  const browser = await session();
+  const text = (id) => textOf(browser, id);
   const shots = process.env.FERRY_E2E_SCREENSHOT_DIR;
   try {
     const syncAll = await browser.$('[data-testid="sync-all"]');
@@ -317,16 +304,7 @@ test('A failed order is replayed after its SKU is mapped, and reaches the ERP on
 });
 
 test('A connection added in the window is checked, and its secret lands in the keychain only', { timeout: 150_000 }, async () => {
-  const browser = await remote({
-    hostname: '127.0.0.1',
-    port: 4444,
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'wry',
-      'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: APP },
-    },
-  });
+  const browser = await session();
   const SECRET = 'shpat_demo_0000000000000000'; // the demo shop's made-up token
   try {
     const nav = await browser.$('[data-testid="nav-connections"]');
