@@ -230,19 +230,18 @@ impl Order {
     pub fn parts_total(&self) -> Result<Decimal, String> {
         let currency = &self.total.currency;
         let mut sum = Decimal::ZERO;
+        let too_big = |what: &str| format!("{what} is too large to add up (beyond what Ferry can count)");
         let mut add = |what: &str, m: &Money, sign: Decimal| {
             if &m.currency != currency {
                 return Err(format!("{what} is in {} but the order is in {currency}", m.currency));
             }
-            sum += sign * m.amount;
+            sum = sign.checked_mul(m.amount).and_then(|v| sum.checked_add(v)).ok_or_else(|| too_big(what))?;
             Ok(())
         };
         for l in &self.lines {
-            add(
-                &format!("line {:?}", l.title),
-                &Money::new(l.unit_price.amount * Decimal::from(l.quantity), l.unit_price.currency.clone()),
-                Decimal::ONE,
-            )?;
+            let what = format!("line {:?}", l.title);
+            let amount = l.unit_price.amount.checked_mul(Decimal::from(l.quantity)).ok_or_else(|| too_big(&what))?;
+            add(&what, &Money::new(amount, l.unit_price.currency.clone()), Decimal::ONE)?;
         }
         if let Some(d) = &self.discount {
             add("the discount", d, -Decimal::ONE)?;
@@ -337,7 +336,9 @@ impl StockLevel {
     /// What may be offered for sale: on hand minus reserved, never below zero.
     /// Pushing on-hand alone oversells.
     pub fn available(&self) -> Decimal {
-        (self.on_hand - self.reserved).max(Decimal::ZERO)
+        // Beyond Decimal's range (only a broken answer gets there): nothing
+        // counted as available rather than a panic.
+        self.on_hand.checked_sub(self.reserved).unwrap_or(Decimal::ZERO).max(Decimal::ZERO)
     }
 }
 
@@ -465,6 +466,17 @@ mod tests {
             reserved: Decimal::from(7),
         };
         assert_eq!(level.available(), Decimal::ZERO, "reserved above on-hand leaves nothing to sell");
+        let broken = StockLevel { on_hand: Decimal::MAX, reserved: Decimal::MIN, ..level };
+        assert_eq!(broken.available(), Decimal::ZERO, "beyond Decimal's range: nothing, not a panic");
+    }
+
+    #[test]
+    fn an_order_too_large_to_add_up_is_refused_not_a_panic() {
+        let mut o = order_with("10.00", true);
+        o.lines[0].unit_price = Money::new(Decimal::MAX, o.lines[0].unit_price.currency.clone());
+        o.lines[0].quantity = 3;
+        let e = o.check_total().expect_err("overflow is refused");
+        assert!(e.contains("too large to add up"), "{e}");
     }
 
     fn eur(s: &str) -> Money {

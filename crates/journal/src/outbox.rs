@@ -382,9 +382,8 @@ impl Journal {
     /// Writes still to be made (queued, or in flight), oldest first.
     pub fn waiting_writes(&self, limit: u32) -> Result<Vec<OutboxRow>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "{SELECT} WHERE state IN ('pending', 'in_flight') ORDER BY id LIMIT ?1"
-            ))?;
+            let mut stmt =
+                c.prepare_cached(&format!("{SELECT} WHERE state IN ('pending', 'in_flight') ORDER BY id LIMIT ?1"))?;
             let mut rows = stmt.query([limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {

@@ -69,16 +69,16 @@ pub async fn run(ctx: &Ctx, soak: Duration) -> Result<Suite> {
             sim.sim.erpnext.set_stock(code, rng.i64(0..60), rng.i64(0..10));
             moved += 1;
         }
-        if tick % 7 == 0 {
+        if tick.is_multiple_of(7) {
             sim.sim.shopify.faults.malformed_on_request(rng.u32(1..5));
             *injected.entry("bodies cut short").or_default() += 1;
         }
-        if tick % 5 == 0 {
+        if tick.is_multiple_of(5) {
             sim.sim.shopify.faults.duplicate_next_page(1);
             sim.sim.erpnext.faults.shift_next_page(1);
             *injected.entry("duplicated or shifted pages").or_default() += 2;
         }
-        if tick % 4 == 0 {
+        if tick.is_multiple_of(4) {
             sim.sim.erpnext.faults.lose_responses_after_commit(1);
             *injected.entry("answers lost after commit").or_default() += 1;
         }

@@ -16,7 +16,8 @@
 //! `FERRY_FUZZ_SEED=<seed> FERRY_FUZZ_CASE=<case> ferry-prove fuzz` runs
 //! that one case and prints every request and answer. The short run uses a
 //! fixed seed (`make test` is repeatable); the long one a new seed each
-//! time, printed, so each soak explores new ground.
+//! time, printed, so each soak explores new ground. `FERRY_FUZZ_VERBOSE=1`
+//! prints every case's results.
 
 mod calls;
 mod gql;
@@ -119,28 +120,7 @@ pub async fn run(ctx: &Ctx, cases: usize) -> Result<Suite> {
     let server = server::start(seed, only.is_some()).await?;
     let port = server.addr.port();
 
-    let panics: Arc<Mutex<HashMap<u64, String>>> = Arc::default();
-    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> = Arc::from(std::panic::take_hook());
-    {
-        let (panics, previous) = (panics.clone(), previous.clone());
-        std::panic::set_hook(Box::new(move |info| match CASE.try_with(|c| *c) {
-            Ok(case) => {
-                let message = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(no message)".into());
-                let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-                let ours = our_frame(&std::backtrace::Backtrace::force_capture().to_string())
-                    .map(|f| format!(", called from {f}"))
-                    .unwrap_or_default();
-                panics.lock().unwrap_or_else(|e| e.into_inner()).insert(case, format!("{message}{at}{ours}"));
-            }
-            Err(_) => previous(info),
-        }));
-    }
-
+    let panics = PanicCatcher::install();
     let list: Vec<u64> = match only {
         Some(c) => vec![c],
         None => (0..cases as u64).collect(),
@@ -156,9 +136,7 @@ pub async fn run(ctx: &Ctx, cases: usize) -> Result<Suite> {
         let Some(joined) = running.join_next().await else { break };
         results.push(joined.context("a fuzz case task could not be joined")?);
     }
-    let _ = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| previous(info)));
-    let panics = std::mem::take(&mut *panics.lock().unwrap_or_else(|e| e.into_inner()));
+    let panics = panics.finish();
     for r in &mut results {
         if r.panic.is_some() {
             r.panic = Some(panics.get(&r.case).cloned().unwrap_or_else(|| "a panic with no message".into()));
@@ -174,6 +152,51 @@ pub async fn run(ctx: &Ctx, cases: usize) -> Result<Suite> {
     failures(&mut suite, seed, &results);
     suite.seconds = started.elapsed().as_secs_f64();
     Ok(suite)
+}
+
+/// While installed, a panic inside a case is recorded (message, place, and
+/// the first frame in Ferry's own code) instead of printed; others go to
+/// the hook that was there before, which is put back on drop.
+struct PanicCatcher {
+    panics: Arc<Mutex<HashMap<u64, String>>>,
+    previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync>,
+}
+
+impl PanicCatcher {
+    fn install() -> Self {
+        let panics: Arc<Mutex<HashMap<u64, String>>> = Arc::default();
+        let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> = Arc::from(std::panic::take_hook());
+        let (caught, before) = (panics.clone(), previous.clone());
+        std::panic::set_hook(Box::new(move |info| match CASE.try_with(|c| *c) {
+            Ok(case) => {
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                let ours = our_frame(&std::backtrace::Backtrace::force_capture().to_string())
+                    .map(|f| format!(", called from {f}"))
+                    .unwrap_or_default();
+                caught.lock().unwrap_or_else(|e| e.into_inner()).insert(case, format!("{message}{at}{ours}"));
+            }
+            Err(_) => before(info),
+        }));
+        Self { panics, previous }
+    }
+
+    /// The panics caught, by case; the previous hook is back.
+    fn finish(self) -> HashMap<u64, String> {
+        std::mem::take(&mut *self.panics.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Drop for PanicCatcher {
+    fn drop(&mut self) {
+        let previous = self.previous.clone();
+        std::panic::set_hook(Box::new(move |info| previous(info)));
+    }
 }
 
 /// One case in its own task: a panic in the connector ends the task, not

@@ -43,7 +43,14 @@ impl Mark {
 
     /// The domain of records after this mark.
     fn domain(&self) -> Result<Vec<Value>> {
-        let next_second = (parse_odoo_time(&self.at)? + Duration::seconds(1)).format(super::TIME_FORMAT).to_string();
+        // A `write_date` at the calendar's last second has no next one.
+        let next_second = parse_odoo_time(&self.at)?
+            .checked_add_signed(Duration::seconds(1))
+            .ok_or_else(|| {
+                ConnectorError::Protocol(format!("Odoo sent write_date {:?}, the last time there is", self.at))
+            })?
+            .format(super::TIME_FORMAT)
+            .to_string();
         Ok(vec![
             json!(["write_date", ">=", self.at]),
             json!("|"),
@@ -209,5 +216,15 @@ mod tests {
         let domain = m.domain().expect("domain");
         assert_eq!(domain[2], json!(["write_date", ">=", "2026-11-26 10:00:02"]), "later seconds always come");
         assert!(Mark::parse("garbage").is_err() && Mark::parse("2026-11-26 10:00:01|x").is_err());
+    }
+
+    #[test]
+    fn a_mark_at_the_end_of_the_calendar_is_a_protocol_error_not_an_overflow() {
+        // Found by the fuzz suite: a page whose last write_date was chrono's
+        // last second panicked when the next page's domain added a second.
+        let rows = [json!({ "id": 4, "write_date": "+262142-12-31 23:59:59" })];
+        let m = next_mark(None, &rows).expect("rows give a mark");
+        let m = Mark::parse(&m.token()).expect("the token parses");
+        assert!(matches!(m.domain(), Err(ConnectorError::Protocol(_))));
     }
 }

@@ -25,6 +25,17 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// What orders hold of `sku`: on hand less what can still be assigned
+/// (never below zero). Quantities whose difference a decimal cannot hold
+/// are a protocol error, not an overflow.
+fn reserved(sku: &str, on_hand: Decimal, assignable: Decimal) -> Result<Decimal> {
+    on_hand.checked_sub(assignable).map(|r| r.max(Decimal::ZERO)).ok_or_else(|| {
+        ConnectorError::Protocol(format!(
+            "{SYSTEM} quantities of {sku} are beyond what Ferry reads: {on_hand} and {assignable}"
+        ))
+    })
+}
+
 impl Tryton {
     /// The warehouses read: `(id, code)`, all of them or the configured codes.
     async fn warehouse_list(&self) -> Result<Vec<(i64, String)>> {
@@ -112,7 +123,7 @@ impl Tryton {
                         sku: sku.clone(),
                         location: (*code).clone(),
                         on_hand,
-                        reserved: (on_hand - assignable).max(Decimal::ZERO),
+                        reserved: reserved(sku, on_hand, assignable)?,
                     },
                     updated_at: *at,
                 });
@@ -171,5 +182,20 @@ impl Tryton {
             }
             CatalogField::Active(a) => self.write("product.product", &[p.id], json!({ "active": a })).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_is_on_hand_less_assignable_and_absurd_quantities_are_refused() {
+        assert_eq!(reserved("MUG-01", Decimal::from(10), Decimal::from(7)), Ok(Decimal::from(3)));
+        assert_eq!(reserved("MUG-01", Decimal::from(5), Decimal::from(7)), Ok(Decimal::ZERO), "never below zero");
+        // Found by the fuzz suite: on hand −7.9e28 less 3 assignable overflowed (a panic).
+        assert!(
+            matches!(reserved("MUG-01", Decimal::MIN, Decimal::from(3)), Err(ConnectorError::Protocol(m)) if m.contains("MUG-01"))
+        );
     }
 }

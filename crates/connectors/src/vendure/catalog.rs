@@ -58,6 +58,14 @@ pub(crate) struct VStockLevel {
     pub stock_allocated: i64,
 }
 
+/// A stock count worked out from Vendure's (`None`: it overflowed, so
+/// Vendure's counts are beyond what a count can hold).
+fn counted(sku: &str, count: Option<i64>) -> Result<i64> {
+    count.ok_or_else(|| {
+        ConnectorError::Protocol(format!("Vendure's stock counts of {sku} are beyond what a count can hold"))
+    })
+}
+
 fn unknown_sku(sku: &str) -> ConnectorError {
     ConnectorError::Rejected {
         message: format!("SKU {sku} is not on any product variant in Vendure"),
@@ -133,15 +141,13 @@ impl Vendure {
     /// variant's total): stockOnHand − stockAllocated.
     pub async fn available(&self, sku: &str, location: &str) -> Result<i64> {
         let (v, _) = self.variant(sku).await?;
-        Ok(match self.location_id(location) {
-            None => v.stock_on_hand - v.stock_allocated,
-            Some(loc) => v
-                .stock_levels
-                .iter()
-                .find(|l| l.stock_location_id == loc)
-                .map(|l| l.stock_on_hand - l.stock_allocated)
-                .unwrap_or(0),
-        })
+        match self.location_id(location) {
+            None => counted(sku, v.stock_on_hand.checked_sub(v.stock_allocated)),
+            Some(loc) => match v.stock_levels.iter().find(|l| l.stock_location_id == loc) {
+                Some(l) => counted(sku, l.stock_on_hand.checked_sub(l.stock_allocated)),
+                None => Ok(0),
+            },
+        }
     }
 
     fn location_id(&self, location: &str) -> Option<String> {
@@ -159,14 +165,76 @@ impl Vendure {
             });
         }
         let (v, _) = self.variant(sku).await?;
+        // Stock on hand is what is available plus what orders hold.
         let input = match self.location_id(location) {
-            None => json!({ "id": v.id, "stockOnHand": quantity + v.stock_allocated }),
+            None => json!({ "id": v.id, "stockOnHand": counted(sku, quantity.checked_add(v.stock_allocated))? }),
             Some(loc) => {
                 let allocated =
                     v.stock_levels.iter().find(|l| l.stock_location_id == loc).map_or(0, |l| l.stock_allocated);
-                json!({ "id": v.id, "stockLevels": [{ "stockLocationId": loc, "stockOnHand": quantity + allocated }] })
+                let on_hand = counted(sku, quantity.checked_add(allocated))?;
+                json!({ "id": v.id, "stockLevels": [{ "stockLocationId": loc, "stockOnHand": on_hand }] })
             }
         };
         self.update_variant(input, &format!("set the stock of {sku}")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    /// A loopback Vendure that answers the login (with its token header)
+    /// and then `variants` to every request.
+    fn vendure(variants: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            for (n, mut conn) in listener.incoming().flatten().enumerate() {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&head).to_lowercase();
+                let length =
+                    text.lines().find_map(|l| l.strip_prefix("content-length:")?.trim().parse().ok()).unwrap_or(0);
+                let mut body = vec![0u8; length];
+                let _ = conn.read_exact(&mut body);
+                let (extra, answer) = if n == 0 {
+                    (
+                        "vendure-auth-token: t\r\n",
+                        r#"{"data":{"login":{"__typename":"CurrentUser","id":"1","identifier":"a"}}}"#,
+                    )
+                } else {
+                    ("", variants)
+                };
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = conn.write_all(reply.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn stock_counts_beyond_an_i64_are_a_protocol_error_not_an_overflow() {
+        // Found by the fuzz suite: setting 7 available with stockAllocated
+        // i64::MAX overflowed `quantity + allocated` (a panic).
+        let url = vendure(
+            r#"{"data":{"activeChannel":{"defaultLanguageCode":"en"},"productVariants":{"totalItems":1,"items":[
+            {"id":"1","sku":"MUG-01","name":"Mug","price":1250,"currencyCode":"EUR","enabled":true,
+             "stockOnHand":3,"stockAllocated":9223372036854775807,"stockLevels":[]}]}}}"#,
+        );
+        let v = Vendure::new(&url, &json!({ "username": "admin" }), "pw").expect("valid settings");
+        match v.set_available("MUG-01", "default", 7).await {
+            Err(ConnectorError::Protocol(m)) => assert!(m.contains("MUG-01"), "{m}"),
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+        assert!(matches!(v.available("MUG-01", "default").await, Ok(n) if n < 0), "3 − i64::MAX still fits");
+        assert_eq!(counted("MUG-01", i64::MIN.checked_sub(1)).ok(), None, "on hand i64::MIN less 1 allocated does not");
     }
 }

@@ -90,8 +90,10 @@ impl ChangeCursor {
             ("page", self.page.to_string()),
         ];
         if let Some(at) = self.at {
-            // Exclusive, in whole seconds: one second earlier includes `at`.
-            q.push(("modified_after", super::date_param(at - Duration::seconds(1))));
+            // Exclusive, in whole seconds: one second earlier includes `at`
+            // (at the calendar's first second there is none: `at` itself).
+            let before = at.checked_sub_signed(Duration::seconds(1)).unwrap_or(at);
+            q.push(("modified_after", super::date_param(before)));
             q.push(("dates_are_gmt", "true".to_owned()));
         }
         if !self.seen.is_empty() && self.seen.len() <= MAX_EXCLUDE {
@@ -739,5 +741,17 @@ mod tests {
         for bad in ["", "x.1.", "1.0.", "1.1.a", "-.1"] {
             assert!(matches!(ChangeCursor::parse(bad), Err(ConnectorError::Protocol(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_cursor_at_the_first_second_of_the_calendar_makes_a_query() {
+        // Found by the fuzz suite: an order modified at chrono's first second
+        // became the cursor, and the next page's query (one second earlier)
+        // overflowed (a panic).
+        let first = gmt_date("-262143-01-01T00:00:00", "t").expect("chrono's first second");
+        let cursor = ChangeCursor::start(None).next(&[(1, first)], true, 100).expect("more");
+        let cursor = ChangeCursor::parse(&cursor.encode()).expect("round trip");
+        let q = cursor.query(100);
+        assert!(q.iter().any(|(k, v)| *k == "modified_after" && v.starts_with("-262143")), "{q:?}");
     }
 }

@@ -317,7 +317,7 @@ mod tests {
           }
         }"#;
         let rng = Rng::with_seed(1);
-        let v = data(q, Flavor::Shopify, &Vocab::default(), &rng);
+        let v = data(q, Flavor::Shopify, &Vocab, &rng);
         assert!(v["orders"]["edges"].is_array(), "edges is a list: {v}");
         assert!(v["orders"]["pageInfo"]["hasNextPage"].is_boolean(), "{v}");
     }
@@ -327,7 +327,7 @@ mod tests {
         let q = "mutation { login(username: $u) { __typename ... on CurrentUser { id identifier } ... on ErrorResult { errorCode message } } }";
         let rng = Rng::with_seed(3);
         for _ in 0..20 {
-            let v = data(q, Flavor::Vendure, &Vocab::default(), &rng);
+            let v = data(q, Flavor::Vendure, &Vocab, &rng);
             let login = &v["login"];
             assert!(login.get("id").is_some() != login.get("errorCode").is_some(), "one member only: {v}");
         }

@@ -116,14 +116,16 @@ fn edge_amount(rng: &Rng) -> String {
 /// systems send (RFC 3339, `YYYY-MM-DD HH:MM:SS`, no zone).
 fn edge_time(rng: &Rng) -> String {
     let all = [
-        "+262143-12-31T23:59:59Z",
+        "+262142-12-31T23:59:59Z",
+        "+262143-01-01T00:00:00Z",
         "-262143-01-01T00:00:00Z",
-        "+262143-12-31T23:59:59",
+        "+262142-12-31T23:59:59",
+        "-262143-01-01T00:00:00",
         "9999-12-31T23:59:59.999999999Z",
         "0000-01-01T00:00:00Z",
         "0000-01-01 00:00:00",
-        "+262143-12-31 23:59:59",
-        "+262143-12-31 23:59:59.999999",
+        "+262142-12-31 23:59:59",
+        "+262142-12-31 23:59:59.999999",
         "-262143-01-01 00:00:00",
         "9999-12-31 23:59:59",
         "2026-02-30T10:00:00Z",
@@ -240,10 +242,15 @@ pub fn edges(v: &mut Value, rng: &Rng) -> &'static str {
                 "1e27",
             ]
             .map(Value::from);
-            let times_t = ["+262143-12-31T23:59:59Z", "-262143-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"]
-                .map(Value::from);
+            let times_t = [
+                "+262142-12-31T23:59:59Z",
+                "-262143-01-01T00:00:00Z",
+                "-262143-01-01T00:00:00",
+                "+262142-12-31T23:59:59",
+            ]
+            .map(Value::from);
             let times_plain =
-                ["+262143-12-31 23:59:59", "-262143-01-01 00:00:00", "+262143-12-31 23:59:59.999999"].map(Value::from);
+                ["+262142-12-31 23:59:59", "-262143-01-01 00:00:00", "+262142-12-31 23:59:59.999999"].map(Value::from);
             for path in &scalars {
                 let Some(node) = v.pointer_mut(path) else { continue };
                 let new = match (&*node, class) {
@@ -362,7 +369,7 @@ fn mutate_node(node: &mut Value, rng: &Rng) {
             2 => {
                 let copy = a[rng.usize(..a.len())].clone();
                 let more = rng.usize(1..2_000);
-                a.extend(std::iter::repeat(copy).take(more));
+                a.extend(std::iter::repeat_n(copy, more));
             }
             3 => a.reverse(),
             _ => {
@@ -463,9 +470,9 @@ pub fn bytes(body: &mut Vec<u8>, rng: &Rng) -> &'static str {
             // Deep nesting around the answer.
             let depth = rng.usize(100..20_000);
             let mut v = Vec::with_capacity(body.len() + depth * 2);
-            v.extend(std::iter::repeat(b'[').take(depth));
+            v.extend(std::iter::repeat_n(b'[', depth));
             v.extend_from_slice(body);
-            v.extend(std::iter::repeat(b']').take(depth));
+            v.extend(std::iter::repeat_n(b']', depth));
             *body = v;
             "deep nesting"
         }
@@ -482,7 +489,8 @@ mod tests {
         o.insert("a".into(), Value::from(1));
         o.insert(format!("{DUP}a"), raw("1e400"));
         let text = String::from_utf8(write(&Value::Object(o))).expect("utf-8");
-        assert_eq!(text, r#"{"a":1,"a":1e400}"#, "the key appears twice and the number is beyond f64");
+        assert_eq!(text.matches(r#""a":"#).count(), 2, "the key appears twice: {text}");
+        assert!(text.contains(r#""a":1e400"#) && text.contains(r#""a":1"#), "one of them beyond f64: {text}");
     }
 
     #[test]

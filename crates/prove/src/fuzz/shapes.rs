@@ -306,7 +306,7 @@ fn woocommerce(req: &Request, vocab: &Vocab, rng: &Rng) -> Answer {
     };
     let mut answer = Answer::ok(body);
     if get && answer.body.is_array() && rng.usize(0..3) > 0 {
-        answer.headers.push(("x-wp-totalpages".into(), pick(rng, &["1", "1", "2", "0"]).into()));
+        answer.headers.push(("x-wp-totalpages".into(), pick(rng, &["1", "2", "3", "0"]).into()));
         answer.headers.push(("x-wp-total".into(), b"3".to_vec()));
     }
     answer
