@@ -113,6 +113,9 @@ pub fn classify_status(system: &str, status: StatusCode, headers: &HeaderMap) ->
 /// soon as its `Content-Length` says so, or once that much has arrived;
 /// the rest is never read.
 pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, ConnectorError> {
+    // The HTTP log (FERRY_LOG=debug): the address with its secrets
+    // redacted, never a header.
+    tracing::debug!(target: "ferry::http", system, status = resp.status().as_u16(), url = %redacted(resp.url()), "answer");
     if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large(system));
     }
@@ -124,6 +127,30 @@ pub async fn read_body(system: &str, mut resp: Response) -> Result<Vec<u8>, Conn
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Query parameters whose values are secrets in some API (WooCommerce's
+/// consumer key and secret, tokens, signatures): logged as `REDACTED`.
+const SECRET_PARAMS: &[&str] = &["key", "secret", "token", "password", "signature", "auth", "sig", "session"];
+
+/// `url` as the HTTP log writes it: no user name or password, and the
+/// value of every parameter that may be a secret replaced.
+pub fn redacted(url: &reqwest::Url) -> String {
+    let mut out = url.clone();
+    let _ = out.set_username("");
+    let _ = out.set_password(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let lower = k.to_ascii_lowercase();
+                let secret = SECRET_PARAMS.iter().any(|s| lower.contains(s));
+                (k.into_owned(), if secret { "REDACTED".to_owned() } else { v.into_owned() })
+            })
+            .collect();
+        out.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    out.to_string()
 }
 
 fn too_large(system: &str) -> ConnectorError {
@@ -155,6 +182,24 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(system: &str, what: &str, body
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_http_log_redacts_secrets_in_addresses() {
+        let url = reqwest::Url::parse(
+            "https://ck_user:cs_pass@shop.example.com/wp-json/wc/v3/orders?consumer_key=ck_123&consumer_secret=cs_456&page=2&access_token=t&modified_after=2026-01-01",
+        )
+        .expect("url");
+        let logged = redacted(&url);
+        for secret in ["ck_user", "cs_pass", "ck_123", "cs_456", "access_token=t&"] {
+            assert!(!logged.contains(secret), "{secret} leaked: {logged}");
+        }
+        assert!(
+            logged.contains("page=2") && logged.contains("modified_after=2026-01-01"),
+            "the rest is kept: {logged}"
+        );
+        assert!(logged.contains("consumer_secret=REDACTED"), "{logged}");
+        assert_eq!(redacted(&reqwest::Url::parse("http://127.0.0.1:9/erp").expect("url")), "http://127.0.0.1:9/erp");
+    }
     use reqwest::header::{HeaderValue, RETRY_AFTER};
 
     #[test]
