@@ -20,7 +20,48 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+/// CPU seconds this process has used so far (user + system; Linux).
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name in parentheses: state is field 3; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The bare loop on emulators of its own, seeded like Ferry's.
+async fn bare_loop(orders: usize) -> Result<crate::bare::Bare> {
+    let dir = tempfile::tempdir()?;
+    let demo = ferry_engine::demo::start(
+        EngineOptions::new(dir.path(), Secrets::memory_only()),
+        SimOptions { orders, ..SimOptions::default() },
+    )
+    .await?;
+    let bare = crate::bare::run(&demo.engine.connections()?, ferry_engine::Tuning::default().write_concurrency).await?;
+    let stats = demo.sim.sim.stats();
+    anyhow::ensure!(
+        stats.missing == 0 && stats.duplicates == 0,
+        "the bare loop itself missed or doubled orders: {stats:?}"
+    );
+    Ok(bare)
+}
+
 pub async fn bench(orders: usize) -> Result<ExitCode> {
+    let cpu0 = cpu_secs();
+    let bare = bare_loop(orders).await?;
+    let bare_cpu = cpu_secs().zip(cpu0).map(|(b, a)| b - a);
+    println!(
+        "bare loop (the connectors alone, no engine, no journal): {} orders, {} posted, in {} ({:.0} orders/s){}",
+        bare.orders,
+        bare.posted,
+        secs(bare.took),
+        bare.orders as f64 / bare.took.as_secs_f64().max(1e-9),
+        bare_cpu
+            .map(|c| format!("; {:.2} CPU s per 1,000 orders (emulators included)", c * 1000.0 / orders.max(1) as f64))
+            .unwrap_or_default()
+    );
+    let cpu1 = cpu_secs();
     let dir = tempfile::tempdir()?;
     let demo = ferry_engine::demo::start(
         EngineOptions::new(dir.path(), Secrets::memory_only()),
@@ -32,13 +73,21 @@ pub async fn bench(orders: usize) -> Result<ExitCode> {
     let first = engine.sync_until_idle().await?;
     let first_time = t.elapsed();
     let stats = demo.sim.sim.stats();
+    let first_cpu = cpu_secs().zip(cpu1).map(|(b, a)| b - a);
     println!(
-        "first sync: {orders} orders in {} ({:.0} orders/s); {} writes in all; duplicates {}, missing {}",
+        "first sync: {orders} orders in {} ({:.0} orders/s); {} writes in all; duplicates {}, missing {}{}",
         secs(first_time),
         orders as f64 / first_time.as_secs_f64().max(1e-9),
         first.by_flow.values().map(|c| c.written).sum::<u64>(),
         stats.duplicates,
-        stats.missing
+        stats.missing,
+        first_cpu
+            .map(|c| format!("; {:.2} CPU s per 1,000 orders (emulators included)", c * 1000.0 / orders.max(1) as f64))
+            .unwrap_or_default()
+    );
+    println!(
+        "Ferry / bare loop: {:.2}x the wall time (Ferry's first sync also runs stock, catalog, customers and shipping)",
+        first_time.as_secs_f64() / bare.took.as_secs_f64().max(1e-9)
     );
     let t = Instant::now();
     engine.sync_until_idle().await?;

@@ -1,5 +1,6 @@
 //! `ferry`: Ferry without a window. The same engine API as the desktop app.
 
+mod bare;
 mod bench;
 mod conflicts;
 mod connections;

@@ -121,7 +121,9 @@ mod tests {
         write(&path, &[a], "t2", "m").expect("rewrite");
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.matches("<!-- suite:a -->").count(), 1);
-        assert!(text.contains("| trials | 30 |") && text.contains("FAILED (1)") && text.contains("- failure: oops | bar"));
+        assert!(
+            text.contains("| trials | 30 |") && text.contains("FAILED (1)") && text.contains("- failure: oops | bar")
+        );
         assert!(text.contains("## B") && text.contains("t1"), "b's section is kept: {text}");
     }
 }
