@@ -29,7 +29,7 @@ async fn an_order_refused_for_an_unknown_sku_is_mapped_and_replayed_once() {
     assert!(s.engine.mappings().expect("mappings").mappings.is_empty());
 
     s.sim.sim.erpnext.add_item("GIFT-CARD", "Gift card");
-    let mapped = s.engine.set_mapping("sku", " GIFTCARD-50 ", "GIFT-CARD").expect("map");
+    let mapped = s.engine.set_mapping("sku", "GIFTCARD-50", " GIFT-CARD ").expect("map");
     assert_eq!(mapped.replayed, 1, "the refused order is queued again");
     let m = s.engine.mappings().expect("mappings");
     assert!(m.unmapped.is_empty(), "mapped values are no longer listed");
@@ -50,6 +50,9 @@ async fn an_order_refused_for_an_unknown_sku_is_mapped_and_replayed_once() {
 
     let third = s.engine.sync_until_idle().await.expect("quiet sync");
     assert_eq!(third.orders().written, 0, "nothing posted twice");
+    // One ERP item stocks one store SKU.
+    let twice = s.engine.set_mapping("sku", "GIFTCARD-25", "GIFT-CARD").expect_err("a second SKU for the item");
+    assert!(twice.message.contains("already mapped from store SKU \"GIFTCARD-50\""), "{}", twice.message);
     s.engine.remove_mapping("sku", "GIFTCARD-50").expect("remove");
     assert_eq!(s.engine.remove_mapping("sku", "GIFTCARD-50").expect_err("gone").code, "not_found");
 }

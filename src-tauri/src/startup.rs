@@ -71,6 +71,7 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
     let args = args();
     // The engine's tasks need a runtime: start everything on Tauri's.
     let welcome_seen_file = args.data_dir.join(WELCOME_SEEN);
+    let mut locked: Option<String> = None;
     let mut welcome = false;
     let (engine, sim, schedule) = tauri::async_runtime::block_on(async {
         let real = Engine::open(EngineOptions::new(&args.data_dir, Secrets::os_keychain()))?;
@@ -84,7 +85,15 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
             (real, None)
         };
         let schedule = schedule(demo);
-        engine.start_scheduler(schedule)?;
+        if let Err(e) = engine.start_scheduler(schedule) {
+            if e.code != "locked" {
+                return Err(e.into());
+            }
+            // Another Ferry (a `ferry sync`) syncs this folder: show its
+            // journal, and say why this window does not sync.
+            tracing::warn!("{}", e.message);
+            locked = Some(e.message);
+        }
         if let (Some(sim), false) = (&sim, schedule == Schedule::manual()) {
             demo_life(sim.sim.clone());
         }
@@ -106,6 +115,10 @@ pub fn start(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     forward_changes(app.handle().clone(), engine.clone());
+    if let Some(why) = &locked {
+        use tauri_plugin_notification::NotificationExt;
+        let _ = app.notification().builder().title("Ferry is not syncing from this window").body(why).show();
+    }
     let real_data_dir = sim.as_ref().map(|_| args.data_dir.clone());
     app.manage(AppState {
         engine,

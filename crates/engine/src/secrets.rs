@@ -61,11 +61,17 @@ fn epoch_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    use std::sync::atomic::Ordering;
-    if epoch_secs() < UNRESPONSIVE_UNTIL.load(Ordering::SeqCst) {
+/// `with_timeout` for reads: a keychain that just did not answer is not
+/// asked again for a minute (saving and deleting always ask).
+fn read_with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    if epoch_secs() < UNRESPONSIVE_UNTIL.load(std::sync::atomic::Ordering::SeqCst) {
         return None;
     }
+    with_timeout(f)
+}
+
+fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    use std::sync::atomic::Ordering;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
@@ -151,7 +157,7 @@ impl Secrets {
         let mut keychain_problem = None;
         if self.use_keychain {
             let id = connection_id.to_owned();
-            match with_timeout(move || keyring::Entry::new(SERVICE, &id).and_then(|e| e.get_password())) {
+            match read_with_timeout(move || keyring::Entry::new(SERVICE, &id).and_then(|e| e.get_password())) {
                 Some(Ok(s)) => return Ok((s, SecretSource::Keychain)),
                 Some(Err(keyring::Error::NoEntry)) => {}
                 Some(Err(e)) => keychain_problem = Some(describe(&e)),

@@ -63,26 +63,51 @@ pub fn restore(data_dir: &Path, from: &Path, stamp: &str) -> Result<Option<PathB
     std::fs::copy(from, &incoming).map_err(|e| io(&incoming, e))?;
     std::fs::File::open(&incoming).and_then(|f| f.sync_all()).map_err(|e| io(&incoming, e))?;
     let kept = if live.exists() {
-        // Fold the write-ahead log into the file first, so what it holds
-        // goes with the journal that is kept.
-        {
-            let c = Connection::open(&live).map_err(|e| JournalError::open(&live, e))?;
+        let kept = data_dir.join(format!("{FILE_NAME}.before-restore-{stamp}"));
+        // A copy of the log files first: opening a damaged journal may
+        // discard them, and they go with the journal that is kept.
+        let mut copies = Vec::new();
+        for leftover in ["-wal", "-shm"] {
+            let from = data_dir.join(format!("{FILE_NAME}{leftover}"));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{leftover}", kept.display()));
+                std::fs::copy(&from, &to).map_err(|e| io(&from, e))?;
+                copies.push((from, to));
+            }
+        }
+        // Fold the log into the file, so the kept journal is whole on its
+        // own; a damaged journal cannot be folded and keeps its copies.
+        let folded = (|| -> rusqlite::Result<()> {
+            let c = Connection::open(&live)?;
             c.busy_timeout(std::time::Duration::from_secs(5))?;
             let _: (i64, i64, i64) =
                 c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            c.pragma_update(None, "journal_mode", "DELETE")?;
+            c.pragma_update(None, "journal_mode", "DELETE")
+        })();
+        for (from, copy) in copies {
+            let _ = std::fs::remove_file(&from);
+            if folded.is_ok() {
+                let _ = std::fs::remove_file(&copy);
+            }
         }
-        let kept = data_dir.join(format!("{FILE_NAME}.before-restore-{stamp}"));
         std::fs::rename(&live, &kept).map_err(|e| io(&live, e))?;
         Some(kept)
     } else {
         None
     };
-    for leftover in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(data_dir.join(format!("{FILE_NAME}{leftover}")));
-    }
+    // If Ferry stops right here, opening the journal finishes the restore.
     std::fs::rename(&incoming, &live).map_err(|e| io(&live, e))?;
     Ok(kept)
+}
+
+/// Finishes a restore that stopped between its two renames: the checked
+/// backup waits as `journal.sqlite.restoring` and there is no journal.
+pub(crate) fn finish_interrupted_restore(data_dir: &Path) -> Result<()> {
+    let (live, incoming) = (data_dir.join(FILE_NAME), data_dir.join(format!("{FILE_NAME}.restoring")));
+    if !live.exists() && incoming.is_file() {
+        std::fs::rename(&incoming, &live).map_err(|source| JournalError::DataDir { path: live.clone(), source })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -113,6 +138,30 @@ mod tests {
         assert_eq!(count(&j), 1, "the backup's state");
         let old = Journal::open(&kept).expect("the kept journal opens");
         assert_eq!(count(&old), 2, "nothing of the replaced journal is lost, its WAL included");
+    }
+
+    #[test]
+    fn a_damaged_live_journal_is_replaced_and_kept_as_it_was() {
+        let live = tempfile::tempdir().expect("tempdir");
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        let backup = elsewhere.path().join("good.sqlite");
+        Journal::open_in(live.path()).expect("open").backup_to(&backup).expect("backup");
+        std::fs::write(live.path().join(FILE_NAME), vec![7u8; 8192]).expect("damage");
+        std::fs::write(live.path().join(format!("{FILE_NAME}-wal")), b"junk log").expect("wal");
+        let kept = restore(live.path(), &backup, "t").expect("restore over a damaged journal").expect("kept");
+        Journal::open_in(live.path()).expect("the restored journal opens").integrity_check().expect("sound");
+        assert!(PathBuf::from(format!("{}-wal", kept.display())).exists(), "its log is kept with it");
+    }
+
+    #[test]
+    fn a_restore_cut_short_is_finished_on_open() {
+        let live = tempfile::tempdir().expect("tempdir");
+        let backup = live.path().join("b.sqlite");
+        Journal::open_in(live.path()).expect("open").backup_to(&backup).expect("backup");
+        std::fs::remove_file(live.path().join(FILE_NAME)).expect("the old one moved aside");
+        std::fs::copy(&backup, live.path().join(format!("{FILE_NAME}.restoring"))).expect("incoming");
+        Journal::open_in(live.path()).expect("open finishes the restore").integrity_check().expect("sound");
+        assert!(!live.path().join(format!("{FILE_NAME}.restoring")).exists());
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl Journal {
     pub fn open_in(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| JournalError::DataDir { path: data_dir.to_path_buf(), source })?;
+        backup::finish_interrupted_restore(data_dir)?;
         Self::open(&data_dir.join(FILE_NAME))
     }
 

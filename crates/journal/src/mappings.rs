@@ -34,9 +34,9 @@ pub struct UnmappedRow {
 /// What else setting a mapping does, in the same transaction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MappingFollowups<'a> {
-    /// Put dead-lettered writes whose error names the source value back in
-    /// the queue (an order refused for an unknown SKU).
-    pub replay_dead_naming_source: bool,
+    /// Dead-lettered writes to put back in the queue (the orders that name
+    /// the SKU just mapped).
+    pub replay: &'a [i64],
     /// Forget the cursors of this entity so the next runs read it all again
     /// (stock skipped for an unmapped warehouse).
     pub reread_entity: Option<&'a str>,
@@ -70,12 +70,6 @@ fn row_to_unmapped(r: &Row<'_>) -> Result<UnmappedRow> {
     })
 }
 
-/// `LIKE` text matching `value` literally anywhere.
-fn like_anywhere(value: &str) -> String {
-    let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 impl Journal {
     /// Sets `kind` `source` → `target` (replacing an earlier one), forgets
     /// it as unmapped, and carries out `then`, all in one transaction.
@@ -96,11 +90,11 @@ impl Journal {
             )?;
             tx.execute("DELETE FROM unmapped WHERE kind = ?1 AND value = ?2", params![kind, source])?;
             let mut effect = MappingEffect::default();
-            if then.replay_dead_naming_source {
-                effect.replayed = tx.execute(
+            for id in then.replay {
+                effect.replayed += tx.execute(
                     "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
-                     WHERE state = 'dead' AND last_error LIKE ?1 ESCAPE '\\'",
-                    params![like_anywhere(source), ts],
+                     WHERE state = 'dead' AND id = ?1",
+                    params![id, ts],
                 )? as u64;
             }
             if let Some(entity) = then.reread_entity {
@@ -220,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn mapping_replays_only_the_dead_writes_that_name_it_and_resets_cursors() {
+    fn mapping_replays_only_the_dead_writes_it_is_given_and_resets_cursors() {
         let dir = tempfile::tempdir().expect("tempdir");
         let j = Journal::open_in(dir.path()).expect("open");
         let run = j.start_run("store", "orders", at(0)).expect("run");
@@ -262,11 +256,11 @@ mod tests {
                 "sku",
                 "GIFT_50%",
                 "GIFT-CARD",
-                MappingFollowups { replay_dead_naming_source: true, reread_entity: Some("stock") },
+                MappingFollowups { replay: &[rows[0].id], reread_entity: Some("stock") },
                 at(3),
             )
             .expect("map");
-        assert_eq!(effect, MappingEffect { replayed: 1, cursors_reset: 1 }, "_ and % match literally");
+        assert_eq!(effect, MappingEffect { replayed: 1, cursors_reset: 1 });
         assert_eq!(j.dead_writes(10).expect("dead").len(), 1, "the other dead write stays");
         assert!(j.cursors_of("store").expect("cursors").is_empty());
     }

@@ -180,6 +180,8 @@ pub const MIGRATIONS: &[&str] = &[
     );
     -- a record's history: from an ERP key back to the store's
     CREATE INDEX links_entity_target ON links (entity, target_key);
+    -- the writes still waiting, oldest first (Failed writes lists them)
+    CREATE INDEX outbox_state ON outbox (state, id);
     "#,
 ];
 

@@ -176,13 +176,21 @@ impl Engine {
         if !settings.is_object() {
             return Err(ApiError::new("settings", "settings must be a JSON object"));
         }
-        let spec = ConnectionSpec {
-            id: c.id.clone(),
-            kind: c.kind,
-            name,
-            base_url: edit.base_url.clone().unwrap_or(c.base_url),
-            settings,
-        };
+        let base_url = edit.base_url.clone().unwrap_or_else(|| c.base_url.clone());
+        // Another host is another system: the links and read positions of
+        // this one would point at the wrong records there.
+        let host = |u: &str| ferry_connectors::validate_base_url(u).ok().and_then(|u| u.host_str().map(str::to_owned));
+        if host(&base_url) != host(&c.base_url) {
+            return Err(ApiError::new(
+                "settings",
+                format!(
+                    "{} is on another host than {}; that is another system, so add it as a new connection (this one's history stays with it)",
+                    base_url, c.base_url
+                ),
+            ));
+        }
+        let spec = ConnectionSpec { id: c.id.clone(), kind: c.kind.clone(), name, base_url, settings };
+        let stored = self.inner.secrets.get(id).ok().map(|s| s.0);
         let secret = match secret.map(str::trim) {
             Some("") => {
                 return Err(ApiError::new("secret", "the new secret is empty; leave it out to keep the stored one"))
@@ -191,9 +199,15 @@ impl Engine {
             None => self.inner.secrets.get(id)?.0,
         };
         self.check_connection(&spec, &secret).await?;
-        self.put_connection(&spec)?;
-        if edit_secret_given(&secret, self.inner.secrets.get(id).ok().map(|s| s.0).as_deref()) {
+        // The secret first: if the keychain refuses it, nothing has changed.
+        if edit_secret_given(&secret, stored.as_deref()) {
             self.store_secret(id, &secret)?;
+        }
+        if let Err(e) = self.put_connection(&spec) {
+            if let Some(old) = stored.filter(|old| *old != secret) {
+                let _ = self.store_secret(id, &old);
+            }
+            return Err(e);
         }
         Ok(())
     }

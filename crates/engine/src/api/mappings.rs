@@ -65,10 +65,10 @@ fn known_kind(kind: &str) -> ApiResult<&'static str> {
     })
 }
 
-/// A side of a mapping, trimmed; refused when empty or not one line.
+/// A side of a mapping, as given (a store's SKU may carry spaces of its
+/// own); refused when blank or not one line.
 fn value(what: &str, v: &str) -> ApiResult<String> {
-    let v = v.trim();
-    if v.is_empty() {
+    if v.trim().is_empty() {
         return Err(ApiError::new("settings", format!("the {what} is empty")));
     }
     if v.chars().any(char::is_control) || v.len() > 200 {
@@ -115,13 +115,40 @@ impl Engine {
         let kind = known_kind(kind)?;
         let (_, source_name, target_name) = KINDS.iter().find(|(k, _, _)| *k == kind).copied().unwrap_or_default();
         let source = value(source_name, source)?;
-        let target = value(target_name, target)?;
-        let then = match kind {
-            mapping::SKU => {
-                MappingFollowups { replay_dead_naming_source: true, reread_entity: Some(crate::flows::STOCK) }
+        let target = value(target_name, target)?.trim().to_owned();
+        let mut replay = Vec::new();
+        if kind == mapping::SKU {
+            // One ERP item stocks one store SKU: a second SKU for the same
+            // item code would take its stock away from the first.
+            if let Some((other, _)) = self
+                .inner
+                .journal
+                .mapping_table(mapping::SKU)?
+                .into_iter()
+                .find(|(sku, code)| *code == target && *sku != source)
+            {
+                return Err(ApiError::new(
+                    "settings",
+                    format!(
+                        "ERP item code {target:?} is already mapped from store SKU {other:?}; one ERP item stocks one store SKU. Remove that mapping first"
+                    ),
+                ));
             }
-            _ => MappingFollowups { replay_dead_naming_source: false, reread_entity: Some(crate::flows::STOCK) },
-        };
+            // The failed orders and refunds with a line of this store SKU.
+            replay = self
+                .inner
+                .journal
+                .dead_writes(100_000)?
+                .into_iter()
+                .filter(|r| matches!(r.entity.as_str(), "order" | "refund"))
+                .filter(|r| {
+                    let mut payload = r.payload.clone();
+                    mapping::skus_to_erp(&mut payload, &Default::default()).iter().any(|(sku, _)| *sku == source)
+                })
+                .map(|r| r.id)
+                .collect();
+        }
+        let then = MappingFollowups { replay: &replay, reread_entity: Some(crate::flows::STOCK) };
         let effect = self.inner.journal.set_mapping(kind, &source, &target, then, self.inner.now())?;
         self.inner.changed();
         // Put it to work now when the app or `ferry sync` runs; otherwise the next run does.
@@ -132,7 +159,7 @@ impl Engine {
     /// Removes a mapping; `not_found` when there was none.
     pub fn remove_mapping(&self, kind: &str, source: &str) -> ApiResult<()> {
         let kind = known_kind(kind)?;
-        if !self.inner.journal.remove_mapping(kind, source.trim())? {
+        if !self.inner.journal.remove_mapping(kind, source)? {
             return Err(ApiError::new("not_found", format!("no {kind} mapping for {source:?}")));
         }
         self.inner.changed();

@@ -54,7 +54,19 @@ pub(crate) fn item_codes_to_store(map: &HashMap<String, String>) -> HashMap<Stri
 /// The store SKUs a refusal names: the remote's message mentions the item
 /// code it could not find.
 pub(crate) fn refused_skus<'a>(message: &str, skus: &'a [(String, String)]) -> Vec<&'a str> {
+    if !says_unknown(message) {
+        return Vec::new(); // refused for another reason (disabled, no price, no stock): not a mapping's job
+    }
     skus.iter().filter(|(_, code)| names(message, code)).map(|(s, _)| s.as_str()).collect()
+}
+
+/// Whether a refusal says an item was not found, in the words ERPNext,
+/// Odoo and Tryton use.
+fn says_unknown(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    ["could not find", "not found", "no active product", "does not exist", "unknown item", "no such item"]
+        .iter()
+        .any(|w| m.contains(w))
 }
 
 /// Whether `message` names `code` as a whole word (`MUG-1` is not in `MUG-10`).
@@ -93,7 +105,8 @@ mod tests {
         assert_eq!(refused_skus("Could not find Item Code: MUG", &seen), vec!["MUG"]);
         assert!(refused_skus("Customer is disabled", &seen).is_empty());
         assert!(refused_skus("Could not find Item Code: MUG-2", &seen).is_empty(), "MUG is not MUG-2");
-        assert_eq!(refused_skus("no item MUG.", &seen), vec!["MUG"], "a full stop ends the word");
+        assert_eq!(refused_skus("no such item MUG.", &seen), vec!["MUG"], "a full stop ends the word");
+        assert!(refused_skus("Item MUG is disabled", &seen).is_empty(), "refused for another reason");
         assert_eq!(item_codes_to_store(&map).get("GIFT-CARD").map(String::as_str), Some("GIFTCARD-50"));
     }
 }

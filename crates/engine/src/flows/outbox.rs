@@ -116,6 +116,10 @@ async fn drain_rows(
     let mut d = Drained::default();
     let mut streak = 0u32;
     loop {
+        // A pause (a person's, or Ferry's) stops the writes between batches.
+        if let Some(why) = inner.journal.connection(&erp_conn.id)?.and_then(|c| c.paused_reason) {
+            return Ok(Drained { stop: Some(format!("paused: {why}")), ..d });
+        }
         let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), BATCH)?;
         if rows.is_empty() {
             let next = inner.journal.next_write_due(&erp_conn.id, entity)?;
