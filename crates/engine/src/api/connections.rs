@@ -96,11 +96,6 @@ impl Built {
     }
 }
 
-/// Whether `secret` differs from the stored one (only then is it stored).
-fn edit_secret_given(secret: &str, stored: Option<&str>) -> bool {
-    stored != Some(secret)
-}
-
 /// The id a connection gets from its name: `My Shop!` → `my-shop`.
 pub fn id_from_name(name: &str) -> String {
     let mut id = String::new();
@@ -200,7 +195,7 @@ impl Engine {
         };
         self.check_connection(&spec, &secret).await?;
         // The secret first: if the keychain refuses it, nothing has changed.
-        if edit_secret_given(&secret, stored.as_deref()) {
+        if stored.as_deref() != Some(secret.as_str()) {
             self.store_secret(id, &secret)?;
         }
         if let Err(e) = self.put_connection(&spec) {

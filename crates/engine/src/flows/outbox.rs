@@ -144,8 +144,14 @@ async fn drain_rows(
         // Up to `write_concurrency` writes at once; the first that must stop
         // the run (credentials refused) ends it. Dropping the others leaves
         // their rows in flight, which the next run looks up before retrying.
+        // The SKU mappings, read once a batch (a mapping set meanwhile
+        // applies from the next batch, and to every replay).
+        let sku_map = match target {
+            Target::Erp(_) => inner.journal.mapping_table(mapping::SKU)?,
+            _ => Default::default(),
+        };
         let mut results = stream::iter(rows)
-            .map(|row| write_one(inner, &target, erp_conn, row, run_id))
+            .map(|row| write_one(inner, &target, erp_conn, row, &sku_map, run_id))
             .buffer_unordered(inner.tuning.write_concurrency.max(1));
         while let Some(next) = results.next().await {
             match next? {
@@ -180,6 +186,7 @@ async fn write_one(
     target: &Target,
     target_conn: &ConnectionRow,
     row: OutboxRow,
+    sku_map: &std::collections::HashMap<String, String>,
     run_id: i64,
 ) -> ApiResult<Next> {
     inner.journal.start_write(row.id, inner.now())?;
@@ -188,9 +195,8 @@ async fn write_one(
     let mut mapped = None;
     let mut skus = Vec::new();
     if matches!(target, Target::Erp(_)) && matches!(row.entity.as_str(), "order" | super::orders::REFUND) {
-        let map = inner.journal.mapping_table(mapping::SKU)?;
         let mut copy = row.clone();
-        skus = mapping::skus_to_erp(&mut copy.payload, &map);
+        skus = mapping::skus_to_erp(&mut copy.payload, sku_map);
         mapped = Some(copy);
     }
     match apply(target, &target_conn.name, mapped.as_ref().unwrap_or(&row)).await {
