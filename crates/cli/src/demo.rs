@@ -4,19 +4,24 @@ use anyhow::{Context, Result};
 use ferry_engine::demo::Demo;
 use ferry_engine::secrets::{SecretSource, Secrets};
 use ferry_engine::{fresh_demo_dir, EngineOptions, Schedule};
-use ferry_sim::{RunningSim, SimOptions, SimStats};
+use ferry_sim::{RunningSim, SimOptions, SimStats, TlsFiles};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub async fn sim(port: u16, orders: usize) -> Result<ExitCode> {
-    let sim = RunningSim::start(SimOptions { port, orders, ..SimOptions::default() })
-        .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+pub async fn sim(port: u16, orders: usize, tls: Option<TlsFiles>) -> Result<ExitCode> {
+    let opts = SimOptions { port, orders, ..SimOptions::default() };
+    let sim = match &tls {
+        None => RunningSim::start(opts).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?,
+        Some(files) => RunningSim::start_tls(opts, files).await?,
+    };
     println!("Shopify emulator: {}  (X-Shopify-Access-Token: {})", sim.shopify_url(), ferry_sim::DEMO_SHOPIFY_TOKEN);
     println!("ERPNext emulator: {}  (Authorization: token {})", sim.erpnext_url(), ferry_sim::DEMO_ERPNEXT_SECRET);
-    println!("Counts:           http://{}/_sim/stats", sim.addr);
+    println!("Counts:           {}/_sim/stats", sim.base_url());
+    if let Some(files) = &tls {
+        println!("TLS certificate:  {}", files.cert.display());
+    }
     println!("Seeded {orders} store orders. Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(ExitCode::SUCCESS)

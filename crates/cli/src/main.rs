@@ -32,6 +32,12 @@ enum Command {
         /// Store orders to seed.
         #[arg(long, default_value_t = 200)]
         orders: usize,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, value_name = "PEM_FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "PEM_FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Start the emulators in-process, connect to them and sync, with progress.
     Demo {
@@ -244,7 +250,10 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(ferry_engine::default_data_dir);
     match cli.command {
-        Command::Sim { port, orders } => demo::sim(port, orders).await,
+        Command::Sim { port, orders, tls_cert, tls_key } => {
+            let tls = tls_cert.zip(tls_key).map(|(cert, key)| ferry_sim::TlsFiles { cert, key });
+            demo::sim(port, orders, tls).await
+        }
         Command::Demo { orders, once } => demo::demo(&data_dir, orders, once).await,
         Command::Sync { once, interval, dry_run } => {
             if dry_run {

@@ -11,10 +11,12 @@ mod faults;
 pub mod odoo;
 pub mod seed;
 pub mod shopify;
+mod tls;
 pub mod woocommerce;
 
 pub use faults::{Chaos, Faults, Injected};
 pub use odoo::{DEMO_ODOO_DB, DEMO_ODOO_KEY};
+pub use tls::{TlsError, TlsFiles};
 pub use woocommerce::DEMO_WOO_KEY;
 
 use axum::Router;
@@ -197,6 +199,8 @@ async fn stats_handler(axum::extract::State(sim): axum::extract::State<Arc<Sim>>
 pub struct RunningSim {
     pub sim: Arc<Sim>,
     pub addr: SocketAddr,
+    /// `http` or `https`, for the URLs handed out.
+    scheme: &'static str,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -212,27 +216,53 @@ impl RunningSim {
                 tracing::error!("emulator server stopped: {e}");
             }
         });
-        Ok(Self { sim, addr, task })
+        Ok(Self { sim, addr, scheme: "http", task })
+    }
+
+    /// As [`RunningSim::start`], but serving HTTPS with the certificate and
+    /// key in `tls`. The files are read and checked before the port is
+    /// bound; a client whose handshake fails is dropped, and the server
+    /// goes on.
+    pub async fn start_tls(opts: SimOptions, tls: &TlsFiles) -> Result<Self, TlsError> {
+        let config = tls.server_config()?;
+        let sim = Sim::new(&opts);
+        sim.shopify.https.store(true, std::sync::atomic::Ordering::Relaxed);
+        let listen = |source| TlsError::Listen { port: opts.port, source };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(listen)?;
+        let addr = listener.local_addr().map_err(listen)?;
+        let app = sim.router();
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(tls::TlsListener::new(listener, config), app).await {
+                tracing::error!("emulator server stopped: {e}");
+            }
+        });
+        Ok(Self { sim, addr, scheme: "https", task })
+    }
+
+    /// Where the emulators are, without a path: `http://127.0.0.1:PORT`, or
+    /// `https://…` when serving TLS.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn shopify_url(&self) -> String {
-        format!("http://{}/shopify", self.addr)
+        format!("{}/shopify", self.base_url())
     }
 
     pub fn erpnext_url(&self) -> String {
-        format!("http://{}/erpnext", self.addr)
+        format!("{}/erpnext", self.base_url())
     }
 
     pub fn woocommerce_url(&self) -> String {
-        format!("http://{}/woocommerce", self.addr)
+        format!("{}/woocommerce", self.base_url())
     }
 
     pub fn odoo_url(&self) -> String {
-        format!("http://{}/odoo", self.addr)
+        format!("{}/odoo", self.base_url())
     }
 
     pub fn easypost_url(&self) -> String {
-        format!("http://{}/easypost", self.addr)
+        format!("{}/easypost", self.base_url())
     }
 }
 
