@@ -45,6 +45,10 @@ pub struct ErpNextSim {
     auth: String,
     tz: Tz,
     docs: Mutex<HashMap<String, Vec<Map<String, Value>>>>,
+    /// Sales Orders by external reference. The field is *Unique* in the
+    /// site Ferry expects, so Frappe keeps it indexed; the emulator does too,
+    /// or a lookup among 100,000 orders would scan them all. Lock after `docs`.
+    refs: Mutex<HashMap<String, Vec<usize>>>,
     series: Mutex<u64>,
     pub faults: crate::Faults,
     limiter: Mutex<Option<Limiter>>,
@@ -128,6 +132,7 @@ impl ErpNextSim {
             auth: format!("token {}", crate::DEMO_ERPNEXT_SECRET),
             tz: opts.erp_timezone,
             docs: Mutex::new(docs),
+            refs: Mutex::new(HashMap::new()),
             series: Mutex::new(0),
             limiter: Mutex::new(None),
             rate_limited: Default::default(),
@@ -229,6 +234,22 @@ impl ErpNextSim {
         name.is_some_and(|n| self.set_field("Item Price", &n, "price_list_rate", json!(price)))
     }
 
+    /// Rebuilds the reference index after a Sales Order's reference changed.
+    fn reindex_refs(&self, docs: &Docs) {
+        let mut refs = self.refs.lock().unwrap_or_else(|e| e.into_inner());
+        refs.clear();
+        for (i, d) in docs.get("Sales Order").into_iter().flatten().enumerate() {
+            if let Some(r) = d.get(REF_FIELD).and_then(Value::as_str) {
+                refs.entry(r.to_owned()).or_default().push(i);
+            }
+        }
+    }
+
+    /// Positions of the Sales Orders with reference `r`.
+    fn with_ref(&self, r: &str) -> Vec<usize> {
+        self.refs.lock().unwrap_or_else(|e| e.into_inner()).get(r).cloned().unwrap_or_default()
+    }
+
     /// Sets a field on a document, as a person editing it in the ERP would.
     pub fn set_field(&self, doctype: &str, name: &str, field: &str, value: Value) -> bool {
         let modified = self.now_local();
@@ -241,6 +262,9 @@ impl ErpNextSim {
         };
         doc.insert(field.to_owned(), value);
         doc.insert("modified".into(), json!(modified));
+        if doctype == "Sales Order" && field == REF_FIELD {
+            self.reindex_refs(&docs);
+        }
         true
     }
 
@@ -623,7 +647,10 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
     let Some(all) = docs.get(doctype) else {
         return frappe_error(StatusCode::NOT_FOUND, "DoesNotExistError", &format!("DocType {doctype} not found"));
     };
-    let mut listed = match ordered(all, &filters, order_by) {
+    // A lookup by the indexed reference reads only the orders that have it.
+    let candidates =
+        (doctype == "Sales Order").then(|| ref_filter(&filters)).flatten().map(|r| sim.erpnext.with_ref(r));
+    let mut listed = match ordered(all, &filters, order_by, candidates.as_deref()) {
         Ok(listed) => listed,
         Err(e) => return frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", &e),
     };
@@ -633,7 +660,7 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
         if let Some(doc) = docs.get_mut(doctype).and_then(|all| all.get_mut(listed[at])) {
             doc.insert("modified".into(), json!(modified));
         }
-        listed = ordered(&docs[doctype], &filters, order_by).unwrap_or_default();
+        listed = ordered(&docs[doctype], &filters, order_by, candidates.as_deref()).unwrap_or_default();
     }
     let all = &docs[doctype];
     let out: Vec<&Map<String, Value>> = listed.into_iter().map(|i| &all[i]).collect();
@@ -653,14 +680,36 @@ fn list_docs(sim: &Sim, doctype: &str, q: &HashMap<String, String>) -> Response 
     Json(json!({ "data": page })).into_response()
 }
 
+/// The value of an equality filter on the external reference, if any.
+fn ref_filter(filters: &[Value]) -> Option<&str> {
+    filters.iter().find_map(|f| {
+        let f = f.as_array()?;
+        let (field, op, value) = match f.as_slice() {
+            [field, op, value] => (field, op, value),
+            [doctype, field, op, value] if doctype.as_str() == Some("Sales Order") => (field, op, value),
+            _ => return None,
+        };
+        (field.as_str() == Some(REF_FIELD) && op.as_str() == Some("=")).then(|| value.as_str()).flatten()
+    })
+}
+
 /// Positions in `all` of the documents matching `filters`, in `order_by`
 /// order: comma-separated `field asc|desc`, `creation` being the order
 /// documents were made in. Without one, Frappe's `modified desc` (here:
 /// newest made first).
-fn ordered(all: &[Map<String, Value>], filters: &[Value], order_by: Option<&str>) -> Result<Vec<usize>, String> {
+fn ordered(
+    all: &[Map<String, Value>],
+    filters: &[Value],
+    order_by: Option<&str>,
+    candidates: Option<&[usize]>,
+) -> Result<Vec<usize>, String> {
     let mut out = Vec::new();
-    for (i, doc) in all.iter().enumerate() {
-        if matches(doc, filters)? {
+    let positions: Box<dyn Iterator<Item = usize>> = match candidates {
+        Some(c) => Box::new(c.iter().copied().filter(|&i| i < all.len())),
+        None => Box::new(0..all.len()),
+    };
+    for i in positions {
+        if matches(&all[i], filters)? {
             out.push(i);
         }
     }
@@ -912,9 +961,7 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
                 // README asks: a second order for it is refused, which is
                 // what keeps two Ferrys racing on one store from doubling it.
                 if let Some(r) = doc.get(REF_FIELD).and_then(Value::as_str).filter(|r| !r.is_empty()) {
-                    let taken = docs
-                        .get("Sales Order")
-                        .is_some_and(|all| all.iter().any(|d| d.get(REF_FIELD).and_then(Value::as_str) == Some(r)));
+                    let taken = !erp.with_ref(r).is_empty();
                     if taken {
                         return frappe_error(
                             StatusCode::EXPECTATION_FAILED,
@@ -950,7 +997,13 @@ fn create_doc(sim: &Sim, doctype: String, body: &[u8]) -> Response {
         if doctype == "Customer" {
             primary_contact_for_new_customer(&mut docs, &mut doc, &now);
         }
-        docs.entry(doctype).or_default().push(doc.clone());
+        let list = docs.entry(doctype.clone()).or_default();
+        if doctype == "Sales Order" {
+            if let Some(r) = doc.get(REF_FIELD).and_then(Value::as_str) {
+                erp.refs.lock().unwrap_or_else(|e| e.into_inner()).entry(r.to_owned()).or_default().push(list.len());
+            }
+        }
+        list.push(doc.clone());
         doc
     };
     if erp.faults.take_lost_response() {
@@ -1067,6 +1120,9 @@ fn update_doc(sim: &Sim, doctype: &str, name: &str, body: &[u8]) -> Response {
             }
             doc.insert("modified".into(), json!(modified));
             let mut saved = doc.clone();
+            if doctype == "Sales Order" && saved.contains_key(REF_FIELD) {
+                sim.erpnext.reindex_refs(&docs);
+            }
             if doctype == "Customer" {
                 refresh_fetched(&docs, &mut saved);
                 if let Some(doc) = docs

@@ -12,13 +12,17 @@
 //! `orders` and `productVariants` queries and the `productUpdate`
 //! (ProductUpdateInput, 2024-10+), `productVariantsBulkUpdate` and
 //! `inventorySetQuantities` mutations are implemented; variables carry the
-//! arguments.
+//! arguments. The REST Admin API's `shop.json`, `oauth/access_scopes.json`,
+//! `orders.json` and `events.json` (with Link pagination and their own
+//! 40-request bucket) are in `rest`.
 
 // Handlers return ready-made GraphQL error responses as their `Err`.
 #![allow(clippy::result_large_err)]
 
+mod bulk;
 mod customers;
 mod fulfillment;
+mod rest;
 
 use crate::seed::{self, SeedOrder, SeedProduct};
 use crate::{Sim, SimOptions};
@@ -93,6 +97,10 @@ pub struct ShopifySim {
     pub faults: crate::Faults,
     /// Requests answered THROTTLED or 429 (a well-paced client sees none).
     pub throttled: std::sync::atomic::AtomicU64,
+    bulk: Mutex<bulk::BulkState>,
+    /// Served over HTTPS: the bulk result links say so.
+    pub(crate) https: std::sync::atomic::AtomicBool,
+    rest: rest::RestState,
 }
 
 fn ts(at: DateTime<Utc>) -> String {
@@ -183,6 +191,9 @@ impl ShopifySim {
             seed: opts.seed,
             faults: crate::Faults::default(),
             throttled: Default::default(),
+            bulk: Default::default(),
+            https: Default::default(),
+            rest: Default::default(),
         };
         for o in &orders {
             shop.remember_customer(&o.node, o.updated_at);
@@ -407,6 +418,8 @@ impl ShopifySim {
 pub(crate) fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
     Router::new()
         .route("/admin/api/{version}/graphql.json", post(graphql))
+        .route("/_bulk/{file}", axum::routing::get(bulk::download))
+        .merge(rest::router())
         .layer(axum::middleware::from_fn_with_state(sim, rewrite_layer))
 }
 
@@ -462,7 +475,12 @@ fn decode_cursor(s: &str) -> Option<(i64, u64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn graphql(
+    State(sim): State<Arc<Sim>>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let shop = &sim.shopify;
     let _in_flight = shop.faults.enter();
     shop.faults.delay().await;
@@ -494,7 +512,17 @@ async fn graphql(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: axum::bo
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
     let vars = req.get("variables").cloned().unwrap_or(json!({}));
     let now = Utc::now();
-    let result = if query.contains("fulfillmentCreate(") {
+    let result = if query.contains("bulkOperationRunQuery") {
+        bulk::run_query(shop, &vars, query)
+    } else if query.contains("bulkOperationCancel") {
+        bulk::cancel(shop, &vars)
+    } else if query.contains("currentBulkOperation") || query.contains("BulkOperation {") {
+        // Where this emulator serves files: this request's origin and mount point.
+        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        let mount = uri.path().split("/admin/api/").next().unwrap_or_default();
+        let scheme = if shop.https.load(std::sync::atomic::Ordering::Relaxed) { "https" } else { "http" };
+        bulk::read(shop, &vars, query, &format!("{scheme}://{host}{mount}"))
+    } else if query.contains("fulfillmentCreate(") {
         fulfillment::create(shop, &vars, now)
     } else if query.contains("order(id") {
         fulfillment::order(shop, &vars)
@@ -561,54 +589,58 @@ fn charge(shop: &ShopifySim, requested: f64, actual: f64) -> Result<Value, Respo
 
 fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     let first = first_arg(vars)?;
-    let since = vars
-        .get("query")
-        .and_then(Value::as_str)
-        .map(parse_updated_since)
-        .transpose()
-        .map_err(|e| user_error(&e))?
-        .flatten();
+    let search = vars.get("query").and_then(Value::as_str).unwrap_or_default().trim();
+    // `id:5000000123`: one order by its numeric id.
+    let by_id = match search.strip_prefix("id:") {
+        Some(n) => Some(n.trim().parse::<u64>().map_err(|_| user_error(&format!("invalid id in {search:?}")))?),
+        None => None,
+    };
+    let since = if by_id.is_some() { None } else { parse_updated_since(search).map_err(|e| user_error(&e))? };
     let after = match vars.get("after").and_then(Value::as_str) {
         Some(c) => Some(decode_cursor(c).ok_or_else(|| user_error("Invalid cursor for current pagination sort."))?),
         None => None,
     };
     // Cost: the connection plus its nested line items, as Shopify estimates it.
     let requested = 2.0 + first as f64 * 1.5;
-    let in_window = |o: &StoredOrder| match since {
-        Some((t, true)) => o.updated_at >= t,
-        Some((t, false)) => o.updated_at > t,
-        None => true,
+    let in_window = |o: &StoredOrder| {
+        by_id.is_none_or(|id| o.id == id)
+            && match since {
+                Some((t, true)) => o.updated_at >= t,
+                Some((t, false)) => o.updated_at > t,
+                None => true,
+            }
     };
-    let key = |o: &StoredOrder| (o.updated_at.timestamp_micros(), o.id);
+    // Positions sorted by (updatedAt, id): a page copies only its own orders.
     let listed = |orders: &[StoredOrder]| {
-        let mut list: Vec<StoredOrder> = orders.iter().filter(|o| in_window(o)).cloned().collect();
-        list.sort_by_key(key);
-        let start = after.map_or(0, |a| list.partition_point(|o| key(o) <= a));
+        let mut list: Vec<((i64, u64), usize)> = orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| in_window(o))
+            .map(|(i, o)| ((o.updated_at.timestamp_micros(), o.id), i))
+            .collect();
+        list.sort_unstable();
+        let start = after.map_or(0, |a| list.partition_point(|(k, _)| *k <= a));
         (list, start)
     };
     let trouble = shop.faults.page_trouble(after.is_none());
-    let (list, start) = {
+    let (matching, has_next) = {
         let mut orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
-        let (list, start) = listed(&orders);
-        match trouble.changed(start, list.len()) {
-            Some(at) => {
-                // Someone edits an order already served: it moves to the end.
-                let now = Utc::now();
-                if let Some(o) = orders.iter_mut().find(|o| o.id == list[at].id) {
-                    o.updated_at = now;
-                    o.node["updatedAt"] = json!(ts(now));
-                }
-                listed(&orders)
-            }
-            None => (list, start),
+        let (mut list, mut start) = listed(&orders);
+        if let Some(at) = trouble.changed(start, list.len()) {
+            // Someone edits an order already served: it moves to the end.
+            let now = Utc::now();
+            let o = &mut orders[list[at].1];
+            o.updated_at = now;
+            o.node["updatedAt"] = json!(ts(now));
+            (list, start) = listed(&orders);
         }
+        let rest = &list[trouble.start(start)..];
+        let page: Vec<StoredOrder> = rest.iter().take(first).map(|(_, i)| orders[*i].clone()).collect();
+        (page, rest.len() > first)
     };
-    let mut matching: Vec<&StoredOrder> = list[trouble.start(start)..].iter().collect();
-    let has_next = matching.len() > first;
-    matching.truncate(first);
     let extensions = charge(shop, requested, 2.0 + matching.len() as f64 * 1.5)?;
     let edges: Vec<Value> = matching.iter().map(|o| json!({ "cursor": encode_cursor(o), "node": o.node })).collect();
-    let end_cursor = matching.last().map(|o| encode_cursor(o));
+    let end_cursor = matching.last().map(encode_cursor);
     Ok(json!({
         "data": { "orders": { "edges": edges, "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor } } },
         "extensions": extensions
