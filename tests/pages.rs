@@ -3,9 +3,11 @@
 //! engine's promise holds anyway: every order in the ERP exactly once, and
 //! the store's stock equal to the ERP's.
 
+use ferry_engine::secrets::Secrets;
+use ferry_engine::Tuning;
 use ferry_engine::{DEMO_ERP_ID, DEMO_STORE_ID};
 use ferry_sim::SimStats;
-use ferry_tests::{scenario, Scenario};
+use ferry_tests::{fast_tuning, scenario, scenario_tuned, Scenario};
 
 /// Syncs (as the scheduler would) until a run brings nothing new.
 async fn sync_until_quiet(s: &Scenario, max_runs: usize) {
@@ -28,7 +30,9 @@ fn assert_orders_once(stats: SimStats) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicated_and_shifted_store_pages_post_every_order_once() {
-    let s = scenario(300).await;
+    // Pages from the first read on (not the bulk export), to meet the troubles.
+    let tuning = Tuning { bulk_first_read: false, ..fast_tuning() };
+    let s = scenario_tuned(300, Secrets::memory_only(), tuning).await;
     // Six pages of 50, so there are pages after the first to disturb.
     s.engine.update_settings(DEMO_STORE_ID, &serde_json::json!({ "page_size": 50 })).expect("valid setting");
     let shop = &s.sim.sim.shopify.faults;

@@ -27,8 +27,13 @@ pub async fn scenario(orders: usize) -> Scenario {
 }
 
 pub async fn scenario_with(orders: usize, secrets: Secrets) -> Scenario {
+    scenario_tuned(orders, secrets, fast_tuning()).await
+}
+
+/// As `scenario_with`, with the engine tuned as given.
+pub async fn scenario_tuned(orders: usize, secrets: Secrets, tuning: Tuning) -> Scenario {
     let dir = tempfile::tempdir().expect("temp data dir");
-    let options = EngineOptions { tuning: fast_tuning(), ..EngineOptions::new(dir.path(), secrets) };
+    let options = EngineOptions { tuning, ..EngineOptions::new(dir.path(), secrets) };
     let demo = ferry_engine::demo::start(options, SimOptions { orders, ..SimOptions::default() })
         .await
         .expect("emulators start on loopback and the demo connections are valid");

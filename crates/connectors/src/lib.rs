@@ -17,7 +17,7 @@ pub mod vendure;
 pub mod woocommerce;
 
 pub use settings::{validate_base_url, SettingsError};
-pub use traits::{Courier, Customers, Erp, Page, Store};
+pub use traits::{Courier, Customers, Erp, OrderExport, Page, Store};
 
 use ferry_domain::ConnectorError;
 

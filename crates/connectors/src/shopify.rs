@@ -7,6 +7,7 @@
 //! `THROTTLED` error code when the bucket is empty). Auth is the
 //! `X-Shopify-Access-Token` header of a custom app.
 
+mod bulk;
 mod customers;
 mod fulfillment;
 
@@ -80,18 +81,20 @@ pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $qu
   }
 }"#;
 
-/// A Shopify store.
+/// A Shopify store. Clones share the pacing and the SKU map (an export
+/// being read holds one).
+#[derive(Clone)]
 pub struct Shopify {
     endpoint: String,
     token: String,
     page_size: u32,
     client: reqwest::Client,
     /// Our model of Shopify's query-cost bucket, to pace calls.
-    bucket: CostBucket,
+    bucket: std::sync::Arc<CostBucket>,
     /// SKU → the variant's ids, loaded on first need.
-    variants: Mutex<Option<std::collections::HashMap<String, VariantIds>>>,
+    variants: std::sync::Arc<Mutex<Option<std::collections::HashMap<String, VariantIds>>>>,
     /// One load of the SKU map at a time.
-    variants_load: tokio::sync::Mutex<()>,
+    variants_load: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// The shop's currency (variant prices carry none).
     currency: String,
 }
@@ -143,9 +146,9 @@ impl Shopify {
             token: token.trim().to_owned(),
             page_size,
             client,
-            bucket: CostBucket::default(),
-            variants: Mutex::new(None),
-            variants_load: tokio::sync::Mutex::new(()),
+            bucket: Default::default(),
+            variants: Default::default(),
+            variants_load: Default::default(),
             currency,
         })
     }
@@ -290,6 +293,10 @@ impl Store for Shopify {
         let resp: GraphQlResponse<OrdersData> =
             self.post(ORDERS_QUERY, variables, f64::from(self.page_size) * 1.5 + 2.0).await?;
         orders_page_of(resp.into_data()?)
+    }
+
+    async fn export_orders(&self) -> Result<Option<Box<dyn crate::OrderExport>>> {
+        Ok(Some(Box::new(bulk::Export::start(self.clone()).await?)))
     }
 
     async fn catalog(&self) -> Result<Vec<CatalogItem>> {

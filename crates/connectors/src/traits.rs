@@ -15,6 +15,18 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// A whole-store export of orders being read (Shopify's Bulk Operations):
+/// the first full read of a large store in one file instead of pages.
+#[async_trait]
+pub trait OrderExport: Send {
+    /// When the store began the export: every order updated before then is
+    /// in it.
+    fn started_at(&self) -> DateTime<Utc>;
+
+    /// The next orders of the export, at most `max`; `None` once all were read.
+    async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Order>>>;
+}
+
 /// Customers, as a store or an ERP keeps them.
 #[async_trait]
 pub trait Customers: Send + Sync {
@@ -40,6 +52,12 @@ pub trait Store: Customers {
     /// Orders updated at or after `since` (all when `None`), oldest change
     /// first; `after` is the previous page's `next`.
     async fn orders_page(&self, since: Option<DateTime<Utc>>, after: Option<&str>) -> Result<Page<Order>>;
+
+    /// Starts an export of every order (the first full read); `None` when
+    /// the system has no bulk export, and pages are read instead.
+    async fn export_orders(&self) -> Result<Option<Box<dyn OrderExport>>> {
+        Ok(None)
+    }
 
     /// Sets the quantity available for sale of `sku` at `location` (the
     /// store's location id). Setting (not adjusting) makes a retry harmless.

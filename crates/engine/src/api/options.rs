@@ -18,6 +18,9 @@ pub struct Tuning {
     pub backoff_max: Duration,
     /// Writes in flight at once per target system.
     pub write_concurrency: usize,
+    /// The first full read of a store's orders uses its bulk export where
+    /// it has one (Shopify's Bulk Operations) instead of pages.
+    pub bulk_first_read: bool,
 }
 
 impl Default for Tuning {
@@ -28,6 +31,7 @@ impl Default for Tuning {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             write_concurrency: 4,
+            bulk_first_read: true,
         }
     }
 }

@@ -15,6 +15,8 @@ pub const REFUND: &str = "refund";
 /// Read attempts per page before the run gives up (the next run resumes
 /// from the committed cursor).
 const READ_ATTEMPTS: u32 = 4;
+/// Orders per committed batch of an export.
+const EXPORT_BATCH: usize = 250;
 /// Rate-limit waits per page before the run gives up.
 const MAX_WAITS: u32 = 20;
 
@@ -96,85 +98,20 @@ async fn read_pages(
     let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let mut cursor = inner.journal.cursor(&store_conn.id, ENTITY).map_err(journal_err)?;
     let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
+    if cursor.watermark.is_none() && inner.tuning.bulk_first_read {
+        // The first full read: one export instead of pages, where the store has one.
+        let export = read_with_retry(inner, &store_conn.id, || store.export_orders()).await?;
+        if let Some(export) = export {
+            return read_export(inner, export, store_conn, erp, run_id, &window, cursor).await;
+        }
+    }
     let (mut fetched, mut queued) = (0u64, 0u64);
     let mut after: Option<String> = None;
     loop {
         let page = fetch_with_retry(inner, store, window.since, after.as_deref(), &store_conn.id).await?;
         fetched += page.items.len() as u64;
-        let admitted: Vec<Order> =
-            page.items.into_iter().filter(|o| window.admits(&cursor, &o.id, o.updated_at)).collect();
-        let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
-        let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(journal_err)?;
-        let cancel_keys: Vec<String> = ids.iter().map(|id| cancel_key(&store_conn.id, id, &erp.id)).collect();
-        let queued_cancels = inner.journal.queued_keys(&cancel_keys).map_err(journal_err)?;
-        let cancelling = ids
-            .iter()
-            .zip(&cancel_keys)
-            .filter(|(_, k)| queued_cancels.contains(*k))
-            .map(|(id, _)| id.clone())
-            .collect();
-        let mut writes = Vec::new();
-        let mut events = Vec::new();
-        for planned in plan_orders(&admitted, &known, &cancelling) {
-            let o = planned.order;
-            match planned.decision {
-                OrderDecision::Post | OrderDecision::Cancel => {
-                    let (key, op, words) = if planned.decision == OrderDecision::Post {
-                        (
-                            idempotency_key(&store_conn.id, &o.id, &erp.id),
-                            "create",
-                            format!("Order {} queued for {}", o.number, erp.name),
-                        )
-                    } else {
-                        (
-                            cancel_key(&store_conn.id, &o.id, &erp.id),
-                            "cancel",
-                            format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name),
-                        )
-                    };
-                    writes.push(NewWrite {
-                        idempotency_key: key,
-                        source_id: store_conn.id.clone(),
-                        target_id: erp.id.clone(),
-                        entity: ENTITY.into(),
-                        entity_key: o.id.clone(),
-                        op: op.into(),
-                        payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
-                        supersedes: false,
-                    });
-                    events.push(NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id));
-                }
-                OrderDecision::SkipCancelled => events.push(
-                    NewEvent::new(
-                        Level::Info,
-                        ENTITY,
-                        &o.id,
-                        format!("Order {} was cancelled before it was posted; not posted", o.number),
-                    )
-                    .on(&store_conn.id),
-                ),
-                OrderDecision::AlreadyKnown => {}
-            }
-        }
-        for o in &admitted {
-            refunds(o, store_conn, erp, &mut writes, &mut events);
-        }
-        let next_cursor = window.advance(&cursor, admitted.iter().map(|o| (o.id.as_str(), o.updated_at)));
-        queued += inner
-            .journal
-            .commit_page(
-                PageCommit {
-                    run_id,
-                    source_id: &store_conn.id,
-                    entity: ENTITY,
-                    cursor: &next_cursor,
-                    writes,
-                    events,
-                    fetched: admitted.len() as u64,
-                },
-                inner.now(),
-            )
-            .map_err(journal_err)?;
+        let (next_cursor, newly) = plan_and_commit(inner, store_conn, erp, run_id, &window, &cursor, page.items, true)?;
+        queued += newly;
         cursor = next_cursor;
         inner.changed();
         match page.next {
@@ -183,6 +120,130 @@ async fn read_pages(
         }
     }
     Ok((fetched, queued))
+}
+
+/// Reads a store's export batch by batch. Each batch is committed with the
+/// cursor as it was (a run cut short exports again; what was queued is
+/// known by then), and the cursor advances once, at the end.
+async fn read_export(
+    inner: &Inner,
+    mut export: Box<dyn ferry_connectors::OrderExport>,
+    store_conn: &ConnectionRow,
+    erp: &ConnectionRow,
+    run_id: i64,
+    window: &CursorWindow,
+    committed: ferry_domain::CursorState,
+) -> Result<(u64, u64), ConnectorError> {
+    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
+    tracing::info!(store = %store_conn.id, started = %export.started_at(), "reading the store's orders from one export");
+    let (mut fetched, mut queued) = (0u64, 0u64);
+    let mut cursor = committed.clone();
+    while let Some(batch) = export.next_batch(EXPORT_BATCH).await? {
+        fetched += batch.len() as u64;
+        let (next_cursor, newly) = plan_and_commit(inner, store_conn, erp, run_id, window, &cursor, batch, false)?;
+        queued += newly;
+        cursor = next_cursor;
+        inner.changed();
+    }
+    let last = PageCommit {
+        run_id,
+        source_id: &store_conn.id,
+        entity: ENTITY,
+        cursor: &cursor,
+        writes: Vec::new(),
+        events: Vec::new(),
+        fetched: 0,
+    };
+    inner.journal.commit_page(last, inner.now()).map_err(journal_err)?;
+    Ok((fetched, queued))
+}
+
+/// Plans one page (or export batch) of orders and commits its writes and
+/// events, with the advanced cursor when `commit_cursor` (otherwise with
+/// `cursor` as it is). Returns the advanced cursor and how many writes
+/// were newly queued.
+#[allow(clippy::too_many_arguments)]
+fn plan_and_commit(
+    inner: &Inner,
+    store_conn: &ConnectionRow,
+    erp: &ConnectionRow,
+    run_id: i64,
+    window: &CursorWindow,
+    cursor: &ferry_domain::CursorState,
+    items: Vec<Order>,
+    commit_cursor: bool,
+) -> Result<(ferry_domain::CursorState, u64), ConnectorError> {
+    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
+    let admitted: Vec<Order> = items.into_iter().filter(|o| window.admits(cursor, &o.id, o.updated_at)).collect();
+    let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
+    let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(journal_err)?;
+    let cancel_keys: Vec<String> = ids.iter().map(|id| cancel_key(&store_conn.id, id, &erp.id)).collect();
+    let queued_cancels = inner.journal.queued_keys(&cancel_keys).map_err(journal_err)?;
+    let cancelling =
+        ids.iter().zip(&cancel_keys).filter(|(_, k)| queued_cancels.contains(*k)).map(|(id, _)| id.clone()).collect();
+    let mut writes = Vec::new();
+    let mut events = Vec::new();
+    for planned in plan_orders(&admitted, &known, &cancelling) {
+        let o = planned.order;
+        match planned.decision {
+            OrderDecision::Post | OrderDecision::Cancel => {
+                let (key, op, words) = if planned.decision == OrderDecision::Post {
+                    (
+                        idempotency_key(&store_conn.id, &o.id, &erp.id),
+                        "create",
+                        format!("Order {} queued for {}", o.number, erp.name),
+                    )
+                } else {
+                    (
+                        cancel_key(&store_conn.id, &o.id, &erp.id),
+                        "cancel",
+                        format!("Order {} was cancelled in the store; cancelling it in {}", o.number, erp.name),
+                    )
+                };
+                writes.push(NewWrite {
+                    idempotency_key: key,
+                    source_id: store_conn.id.clone(),
+                    target_id: erp.id.clone(),
+                    entity: ENTITY.into(),
+                    entity_key: o.id.clone(),
+                    op: op.into(),
+                    payload: serde_json::to_value(o).map_err(|e| ConnectorError::Protocol(e.to_string()))?,
+                    supersedes: false,
+                });
+                events.push(NewEvent::new(Level::Info, ENTITY, &o.id, words).on(&store_conn.id));
+            }
+            OrderDecision::SkipCancelled => events.push(
+                NewEvent::new(
+                    Level::Info,
+                    ENTITY,
+                    &o.id,
+                    format!("Order {} was cancelled before it was posted; not posted", o.number),
+                )
+                .on(&store_conn.id),
+            ),
+            OrderDecision::AlreadyKnown => {}
+        }
+    }
+    for o in &admitted {
+        refunds(o, store_conn, erp, &mut writes, &mut events);
+    }
+    let next_cursor = window.advance(cursor, admitted.iter().map(|o| (o.id.as_str(), o.updated_at)));
+    let queued = inner
+        .journal
+        .commit_page(
+            PageCommit {
+                run_id,
+                source_id: &store_conn.id,
+                entity: ENTITY,
+                cursor: if commit_cursor { &next_cursor } else { cursor },
+                writes,
+                events,
+                fetched: admitted.len() as u64,
+            },
+            inner.now(),
+        )
+        .map_err(journal_err)?;
+    Ok((next_cursor, queued))
 }
 
 /// Queues a credit note for each refund of `o` (the idempotency key makes a
