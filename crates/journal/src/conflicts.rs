@@ -87,9 +87,8 @@ impl Journal {
             if open {
                 return Ok(None);
             }
-            tx.execute(
-                "INSERT INTO conflicts (source_id, target_id, entity, entity_key, field, base_value, store_value, erp_value, state, opened_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)",
+            tx.prepare_cached("INSERT INTO conflicts (source_id, target_id, entity, entity_key, field, base_value, store_value, erp_value, state, opened_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)")?.execute(
                 params![c.source_id, c.target_id, c.entity, c.entity_key, c.field, c.base, c.store_value, c.erp_value, format_ts(now)],
             )?;
             Ok(Some(tx.last_insert_rowid()))
@@ -154,9 +153,8 @@ impl Journal {
     ) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE conflicts SET state = 'resolved', resolved_at = ?2, resolved_by = ?3, resolution = ?4, reason = ?5
-                 WHERE id = ?1 AND state = 'open'",
+            let changed = tx.prepare_cached("UPDATE conflicts SET state = 'resolved', resolved_at = ?2, resolved_by = ?3, resolution = ?4, reason = ?5
+                 WHERE id = ?1 AND state = 'open'")?.execute(
                 params![id, ts, who, resolution, reason],
             )?;
             if changed == 0 {
@@ -196,12 +194,12 @@ impl Journal {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6)
                  ON CONFLICT(entity, source_id, source_key, target_id) DO UPDATE SET snapshot = ?5, synced_at = ?6",
-                params![entity, source_id, key, target_id, snapshot.to_string(), format_ts(now)],
-            )?;
+            )?
+            .execute(params![entity, source_id, key, target_id, snapshot.to_string(), format_ts(now)])?;
             Ok(())
         })
     }

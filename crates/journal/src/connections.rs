@@ -79,11 +79,10 @@ impl Journal {
     /// Inserts or replaces a connection's configuration (keeps nothing secret).
     pub fn upsert_connection(&self, c: &ConnectionRow) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO connections (id, kind, role, name, base_url, settings, secret_ref, paused_reason, created_at)
+            tx.prepare_cached("INSERT INTO connections (id, kind, role, name, base_url, settings, secret_ref, paused_reason, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(id) DO UPDATE SET kind = ?2, role = ?3, name = ?4, base_url = ?5,
-                    settings = ?6, secret_ref = ?7, paused_reason = ?8",
+                    settings = ?6, secret_ref = ?7, paused_reason = ?8")?.execute(
                 params![
                     c.id,
                     c.kind,
@@ -123,7 +122,8 @@ impl Journal {
     /// Pauses (`Some(reason)`) or resumes (`None`) a connection.
     pub fn set_paused(&self, id: &str, reason: Option<&str>) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE connections SET paused_reason = ?2 WHERE id = ?1", params![id, reason])?;
+            tx.prepare_cached("UPDATE connections SET paused_reason = ?2 WHERE id = ?1")?
+                .execute(params![id, reason])?;
             Ok(())
         })
     }
@@ -131,7 +131,8 @@ impl Journal {
     /// Records when the scheduler will next run this connection.
     pub fn set_next_run(&self, id: &str, at: Option<DateTime<Utc>>) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE connections SET next_run_at = ?2 WHERE id = ?1", params![id, at.map(format_ts)])?;
+            tx.prepare_cached("UPDATE connections SET next_run_at = ?2 WHERE id = ?1")?
+                .execute(params![id, at.map(format_ts)])?;
             Ok(())
         })
     }
@@ -144,16 +145,22 @@ impl Journal {
     }
 
     pub fn remove_connection(&self, id: &str) -> Result<bool> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM connections WHERE id = ?1", [id])? > 0))
+        self.write(|tx| Ok(tx.prepare_cached("DELETE FROM connections WHERE id = ?1")?.execute([id])? > 0))
     }
 
     pub fn set_flow(&self, flow: &FlowRow) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO flows (flow, source_id, target_id, enabled, settings) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(flow, source_id, target_id) DO UPDATE SET enabled = ?4, settings = ?5",
-                params![flow.flow, flow.source_id, flow.target_id, flow.enabled, flow.settings.to_string()],
-            )?;
+            )?
+            .execute(params![
+                flow.flow,
+                flow.source_id,
+                flow.target_id,
+                flow.enabled,
+                flow.settings.to_string()
+            ])?;
             Ok(())
         })
     }

@@ -56,10 +56,15 @@ impl Journal {
                 let mut state: CursorState = serde_json::from_str(&raw)?;
                 if state.watermark.is_some_and(|w| w > to) {
                     state.watermark = Some(to);
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE cursors SET state = ?3, updated_at = ?4 WHERE connection_id = ?1 AND entity = ?2",
-                        params![conn, entity, serde_json::to_string(&state)?, format_ts(now)],
-                    )?;
+                    )?
+                    .execute(params![
+                        conn,
+                        entity,
+                        serde_json::to_string(&state)?,
+                        format_ts(now)
+                    ])?;
                     moved += 1;
                 }
             }

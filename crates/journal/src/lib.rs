@@ -77,7 +77,7 @@ impl Journal {
     pub fn copy_to(&self, path: &Path) -> Result<()> {
         let target = path.to_str().ok_or_else(|| JournalError::BadValue(format!("{} is not UTF-8", path.display())))?;
         let conn = lock(&self.writer);
-        conn.execute("VACUUM INTO ?1", [target])?;
+        conn.prepare_cached("VACUUM INTO ?1")?.execute([target])?;
         Ok(())
     }
 
@@ -203,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let j = Journal::open_in(dir.path()).expect("open");
         let res: Result<()> = j.write(|tx| {
-            tx.execute("INSERT INTO events (at, level, message) VALUES ('x', 'info', 'half')", [])?;
+            tx.prepare_cached("INSERT INTO events (at, level, message) VALUES ('x', 'info', 'half')")?.execute([])?;
             Err(JournalError::Corrupt("forced".into()))
         });
         assert!(res.is_err());

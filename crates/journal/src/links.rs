@@ -55,12 +55,12 @@ impl Journal {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)
                  ON CONFLICT(entity, source_id, source_key, target_id) DO UPDATE SET target_key = ?5, synced_at = ?6",
-                params![entity, source_id, source_key, target_id, target_key, format_ts(now)],
-            )?;
+            )?
+            .execute(params![entity, source_id, source_key, target_id, target_key, format_ts(now)])?;
             Ok(())
         })
     }

@@ -83,22 +83,24 @@ impl Journal {
     ) -> Result<MappingEffect> {
         let ts = format_ts(now);
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO mappings (kind, source, target, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(kind, source) DO UPDATE SET target = ?3, updated_at = ?4",
-                params![kind, source, target, ts],
-            )?;
-            tx.execute("DELETE FROM unmapped WHERE kind = ?1 AND value = ?2", params![kind, source])?;
+            )?
+            .execute(params![kind, source, target, ts])?;
+            tx.prepare_cached("DELETE FROM unmapped WHERE kind = ?1 AND value = ?2")?.execute(params![kind, source])?;
             let mut effect = MappingEffect::default();
             for id in then.replay {
-                effect.replayed += tx.execute(
-                    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+                effect.replayed += tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
                      WHERE state = 'dead' AND id = ?1",
-                    params![id, ts],
-                )? as u64;
+                    )?
+                    .execute(params![id, ts])? as u64;
             }
             if let Some(entity) = then.reread_entity {
-                effect.cursors_reset = tx.execute("DELETE FROM cursors WHERE entity = ?1", [entity])? as u64;
+                effect.cursors_reset =
+                    tx.prepare_cached("DELETE FROM cursors WHERE entity = ?1")?.execute([entity])? as u64;
             }
             Ok(effect)
         })
@@ -107,7 +109,10 @@ impl Journal {
     /// Removes a mapping; true when there was one.
     pub fn remove_mapping(&self, kind: &str, source: &str) -> Result<bool> {
         self.write(|tx| {
-            Ok(tx.execute("DELETE FROM mappings WHERE kind = ?1 AND source = ?2", params![kind, source])? > 0)
+            Ok(tx
+                .prepare_cached("DELETE FROM mappings WHERE kind = ?1 AND source = ?2")?
+                .execute(params![kind, source])?
+                > 0)
         })
     }
 
@@ -146,14 +151,14 @@ impl Journal {
     ) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO unmapped (kind, value, connection_id, detail, first_seen, last_seen, seen)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?5, 1
                  WHERE NOT EXISTS (SELECT 1 FROM mappings WHERE kind = ?1 AND source = ?2)
                  ON CONFLICT(kind, value) DO UPDATE SET detail = ?4, last_seen = ?5, seen = seen + 1,
                     connection_id = COALESCE(?3, connection_id)",
-                params![kind, value, connection_id, detail, ts],
-            )?;
+            )?
+            .execute(params![kind, value, connection_id, detail, ts])?;
             Ok(())
         })
     }

@@ -73,21 +73,21 @@ const SELECT: &str = "SELECT id, at, kind, connection_id, subject, title, body, 
 impl Journal {
     pub fn log_notification(&self, n: &NewNotification, at: DateTime<Utc>) -> Result<i64> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO notifications (at, kind, connection_id, subject, title, body, delivery, read)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    format_ts(at),
-                    n.kind.as_str(),
-                    n.connection_id,
-                    n.subject,
-                    n.title,
-                    n.body,
-                    delivery_str(n.delivery),
-                    // Suppressed alerts were never put in front of anyone.
-                    n.delivery == Delivery::Suppressed
-                ],
-            )?;
+            )?
+            .execute(params![
+                format_ts(at),
+                n.kind.as_str(),
+                n.connection_id,
+                n.subject,
+                n.title,
+                n.body,
+                delivery_str(n.delivery),
+                // Suppressed alerts were never put in front of anyone.
+                n.delivery == Delivery::Suppressed
+            ])?;
             Ok(tx.last_insert_rowid())
         })
     }

@@ -170,15 +170,13 @@ impl Journal {
             for e in &page.events {
                 crate::runs::insert_event(tx, Some(page.run_id), e, &ts)?;
             }
-            tx.execute(
-                "UPDATE runs SET fetched = fetched + ?2, queued = queued + ?3 WHERE id = ?1",
-                params![page.run_id, page.fetched as i64, queued as i64],
-            )?;
-            tx.execute(
+            tx.prepare_cached("UPDATE runs SET fetched = fetched + ?2, queued = queued + ?3 WHERE id = ?1")?
+                .execute(params![page.run_id, page.fetched as i64, queued as i64])?;
+            tx.prepare_cached(
                 "INSERT INTO cursors (connection_id, entity, state, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(connection_id, entity) DO UPDATE SET state = ?3, updated_at = ?4",
-                params![page.source_id, page.entity, serde_json::to_string(page.cursor)?, ts],
-            )?;
+            )?
+            .execute(params![page.source_id, page.entity, serde_json::to_string(page.cursor)?, ts])?;
             Ok(queued)
         })
     }
@@ -227,8 +225,14 @@ impl Journal {
     /// that are due, and rows left in flight by a crash.
     pub fn due_writes(&self, target_id: &str, entity: &str, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow>> {
         self.read(|c| {
+            // Each state read in the order queued (index outbox_queue), so a
+            // long queue is not sorted whole for every batch.
             let mut stmt = c.prepare_cached(&format!(
-                "{SELECT} WHERE target_id = ?1 AND entity = ?4 AND state IN ('pending', 'in_flight') AND next_attempt_at <= ?2
+                "SELECT * FROM (SELECT * FROM ({SELECT} INDEXED BY outbox_queue WHERE target_id = ?1 AND entity = ?4
+                     AND state = 'pending' AND next_attempt_at <= ?2 ORDER BY id LIMIT ?3)
+                 UNION ALL
+                 SELECT * FROM ({SELECT} INDEXED BY outbox_queue WHERE target_id = ?1 AND entity = ?4
+                     AND state = 'in_flight' AND next_attempt_at <= ?2 ORDER BY id LIMIT ?3))
                  ORDER BY id LIMIT ?3"
             ))?;
             let mut rows = stmt.query(params![target_id, format_ts(now), limit, entity])?;
@@ -255,10 +259,23 @@ impl Journal {
     /// Marks a write as being executed; counts the attempt.
     pub fn start_write(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
-                params![id, format_ts(now)],
+            )?
+            .execute(params![id, format_ts(now)])?;
+            Ok(())
+        })
+    }
+
+    /// Marks a batch of writes as being executed, in one transaction.
+    pub fn start_writes(&self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
             )?;
+            for id in ids {
+                stmt.execute(params![id, format_ts(now)])?;
+            }
             Ok(())
         })
     }
@@ -294,29 +311,29 @@ impl Journal {
             if let Some(p) = then.parcel {
                 crate::parcels::insert(tx, p, &ts)?;
             }
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
-                params![row.id, remote_key, ts],
-            )?;
+            )?
+            .execute(params![row.id, remote_key, ts])?;
             if !then.keep_link {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(entity, source_id, source_key, target_id)
                  DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
-                    params![
-                        row.entity,
-                        row.source_id,
-                        row.entity_key,
-                        row.target_id,
-                        remote_key,
-                        row.payload.to_string(),
-                        ts
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    row.entity,
+                    row.source_id,
+                    row.entity_key,
+                    row.target_id,
+                    remote_key,
+                    row.payload.to_string(),
+                    ts
+                ])?;
             }
             if let Some(run) = run_id {
-                tx.execute("UPDATE runs SET written = written + 1 WHERE id = ?1", [run])?;
+                tx.prepare_cached("UPDATE runs SET written = written + 1 WHERE id = ?1")?.execute([run])?;
             }
             crate::runs::insert_event(tx, run_id, event, &ts)?;
             Ok(())
@@ -334,11 +351,11 @@ impl Journal {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE outbox SET state = 'pending', last_error = ?2, next_attempt_at = ?3, updated_at = ?4,
                     attempts = attempts - CASE WHEN ?5 THEN 0 ELSE 1 END WHERE id = ?1",
-                params![id, error, format_ts(next_at), format_ts(now), counts],
-            )?;
+            )?
+            .execute(params![id, error, format_ts(next_at), format_ts(now), counts])?;
             Ok(())
         })
     }
@@ -354,12 +371,10 @@ impl Journal {
     ) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
-            tx.execute(
-                "UPDATE outbox SET state = 'dead', last_error = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, error, ts],
-            )?;
+            tx.prepare_cached("UPDATE outbox SET state = 'dead', last_error = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![id, error, ts])?;
             if let Some(run) = run_id {
-                tx.execute("UPDATE runs SET failed = failed + 1 WHERE id = ?1", [run])?;
+                tx.prepare_cached("UPDATE runs SET failed = failed + 1 WHERE id = ?1")?.execute([run])?;
             }
             crate::runs::insert_event(tx, run_id, event, &ts)?;
             Ok(())
@@ -399,11 +414,12 @@ impl Journal {
     pub fn replay_writes(&self, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
         let ts = format_ts(now);
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+            let n = tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
                  WHERE state = 'dead' AND (?1 IS NULL OR id = ?1)",
-                params![id, ts],
-            )?;
+                )?
+                .execute(params![id, ts])?;
             Ok(n as u64)
         })
     }

@@ -60,10 +60,9 @@ fn row_to_parcel(r: &Row<'_>) -> Result<ParcelRow> {
 }
 
 pub(crate) fn insert(tx: &rusqlite::Transaction<'_>, p: &NewParcel, ts: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO parcels (courier_id, reference, erp_id, store_id, order_ref, order_label, shipment, status, booked_at)
+    tx.prepare_cached("INSERT INTO parcels (courier_id, reference, erp_id, store_id, order_ref, order_label, shipment, status, booked_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'booked', ?8)
-         ON CONFLICT(courier_id, reference) DO UPDATE SET shipment = ?7",
+         ON CONFLICT(courier_id, reference) DO UPDATE SET shipment = ?7")?.execute(
         params![p.courier_id, p.reference, p.erp_id, p.store_id, p.order_ref, p.order_label, p.shipment.to_string(), ts],
     )?;
     Ok(())
@@ -108,18 +107,18 @@ impl Journal {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE parcels SET status = ?3, last_event_at = COALESCE(?4, last_event_at),
                  last_message = COALESCE(?5, last_message), checked_at = ?6 WHERE courier_id = ?1 AND reference = ?2",
-                params![
-                    courier_id,
-                    reference,
-                    status,
-                    event.map(|(t, _)| format_ts(t)),
-                    event.map(|(_, m)| m.to_owned()),
-                    format_ts(now)
-                ],
-            )?;
+            )?
+            .execute(params![
+                courier_id,
+                reference,
+                status,
+                event.map(|(t, _)| format_ts(t)),
+                event.map(|(_, m)| m.to_owned()),
+                format_ts(now)
+            ])?;
             Ok(())
         })
     }

@@ -155,20 +155,16 @@ const SELECT_RUN: &str =
 impl Journal {
     pub fn start_run(&self, connection_id: &str, flow: &str, at: DateTime<Utc>) -> Result<i64> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO runs (connection_id, flow, started_at) VALUES (?1, ?2, ?3)",
-                params![connection_id, flow, format_ts(at)],
-            )?;
+            tx.prepare_cached("INSERT INTO runs (connection_id, flow, started_at) VALUES (?1, ?2, ?3)")?
+                .execute(params![connection_id, flow, format_ts(at)])?;
             Ok(tx.last_insert_rowid())
         })
     }
 
     pub fn finish_run(&self, id: i64, outcome: RunOutcome, message: Option<&str>, at: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE runs SET finished_at = ?2, outcome = ?3, message = ?4 WHERE id = ?1",
-                params![id, format_ts(at), outcome.as_str(), message],
-            )?;
+            tx.prepare_cached("UPDATE runs SET finished_at = ?2, outcome = ?3, message = ?4 WHERE id = ?1")?
+                .execute(params![id, format_ts(at), outcome.as_str(), message])?;
             Ok(())
         })
     }
