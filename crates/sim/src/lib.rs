@@ -5,6 +5,7 @@
 //! deterministically; each emulator has fault knobs. Tests, benchmarks,
 //! `ferry sim` and the demo all use this.
 
+mod calls;
 pub mod easypost;
 pub mod erpnext;
 mod faults;
@@ -42,11 +43,14 @@ pub struct SimOptions {
     pub now: DateTime<Utc>,
     /// ERPNext's site time zone.
     pub erp_timezone: chrono_tz::Tz,
+    /// Products in the catalog: the 20 seeded ones, and more (`SKU-00021`…)
+    /// up to this many, each with stock in the ERP (for benchmarks).
+    pub skus: usize,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        Self { port: 0, orders: 0, seed: 42, now: Utc::now(), erp_timezone: chrono_tz::Europe::Berlin }
+        Self { port: 0, orders: 0, seed: 42, now: Utc::now(), erp_timezone: chrono_tz::Europe::Berlin, skus: 0 }
     }
 }
 
@@ -57,6 +61,8 @@ pub struct Sim {
     pub easypost: easypost::EasyPostSim,
     pub odoo: Arc<odoo::OdooSim>,
     pub woocommerce: Arc<woocommerce::WooSim>,
+    /// Requests answered, by call (`GET /_sim/calls`).
+    pub calls: Arc<calls::Calls>,
 }
 
 /// Counts taken from the emulators' own data.
@@ -81,17 +87,23 @@ pub struct SimStats {
     pub duplicate_credit_notes: usize,
     /// Credit notes whose total is not minus the refund's.
     pub credit_note_mismatches: usize,
+    /// Shopify requests answered THROTTLED or 429.
+    pub store_throttled: u64,
+    /// Shopify query-cost points charged so far.
+    pub store_points_spent: u64,
 }
 
 impl Sim {
     pub fn new(opts: &SimOptions) -> Arc<Self> {
-        let catalog = seed::catalog(opts.seed);
+        let mut catalog = seed::catalog(opts.seed);
+        catalog.extend(seed::more_products(catalog.len(), opts.skus));
         Arc::new(Self {
             shopify: shopify::ShopifySim::seeded(opts, &catalog),
             erpnext: erpnext::ErpNextSim::seeded(opts, &catalog),
             easypost: easypost::EasyPostSim::new(),
             odoo: Arc::new(odoo::OdooSim::seeded(opts, &catalog)),
             woocommerce: Arc::new(woocommerce::WooSim::seeded(opts, &catalog)),
+            calls: Default::default(),
         })
     }
 
@@ -134,6 +146,8 @@ impl Sim {
             .nest_service("/odoo", odoo::router(self.odoo.clone()))
             .nest_service("/woocommerce", woocommerce::router(self.woocommerce.clone()))
             .route("/_sim/stats", axum::routing::get(stats_handler))
+            .route("/_sim/calls", axum::routing::get(calls_handler))
+            .layer(axum::middleware::from_fn_with_state(self.calls.clone(), calls::count))
             .with_state(self.clone())
     }
 
@@ -165,6 +179,7 @@ impl Sim {
             })
             .count();
         let credit_notes = self.erpnext.credit_notes();
+        let store_stock = self.shopify.available_by_sku();
         let refunds = self.shopify.refunds();
         let parse = |s: &str| s.parse::<rust_decimal::Decimal>().ok();
         let notes_of = |id: &str| credit_notes.iter().filter(|(r, _)| r.as_deref() == Some(id)).collect::<Vec<_>>();
@@ -176,6 +191,8 @@ impl Sim {
                 .filter(|(id, amount)| notes_of(id).iter().any(|(_, total)| parse(total).map(|t| -t) != parse(amount)))
                 .count(),
             store_orders: store_ids.len(),
+            store_throttled: self.shopify.throttled.load(std::sync::atomic::Ordering::Relaxed),
+            store_points_spent: self.shopify.spent_millipoints.load(std::sync::atomic::Ordering::Relaxed) / 1000,
             erp_sales_orders: refs.iter().filter(|(_, d)| *d != 2).count(),
             duplicates,
             missing,
@@ -185,10 +202,16 @@ impl Sim {
                 .erpnext
                 .available_stock()
                 .iter()
-                .filter(|(sku, available)| self.shopify.available(sku) != Some(*available))
+                .filter(|(sku, available)| store_stock.get(sku) != Some(available))
                 .count(),
         }
     }
+}
+
+async fn calls_handler(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::Json<std::collections::BTreeMap<String, u64>> {
+    axum::Json(sim.calls.snapshot())
 }
 
 async fn stats_handler(axum::extract::State(sim): axum::extract::State<Arc<Sim>>) -> axum::Json<SimStats> {

@@ -65,6 +65,18 @@ pub fn catalog(seed: u64) -> Vec<SeedProduct> {
     out
 }
 
+/// Products `SKU-{from+1}` … up to `until` in all (none when the catalog
+/// already has that many), for benchmarks with a large catalog.
+pub fn more_products(from: usize, until: usize) -> Vec<SeedProduct> {
+    (from..until)
+        .map(|i| SeedProduct {
+            sku: format!("SKU-{:05}", i + 1),
+            title: format!("Product {}", i + 1),
+            price: Decimal::new(500 + (i as i64 * 37) % 9000, 2),
+        })
+        .collect()
+}
+
 /// One seeded store order, vendor-neutral; each emulator renders it its way.
 #[derive(Debug, Clone)]
 pub struct SeedOrder {

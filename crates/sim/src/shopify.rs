@@ -20,6 +20,7 @@
 #![allow(clippy::result_large_err)]
 
 mod bulk;
+pub use bulk::BULK_OBJECTS_PER_SEC;
 mod customers;
 mod fulfillment;
 mod rest;
@@ -98,6 +99,8 @@ pub struct ShopifySim {
     /// Requests answered THROTTLED or 429 (a well-paced client sees none).
     pub throttled: std::sync::atomic::AtomicU64,
     bulk: Mutex<bulk::BulkState>,
+    /// Query-cost points charged so far (thousandths), for benchmarks' rate-limit floor.
+    pub spent_millipoints: std::sync::atomic::AtomicU64,
     /// Served over HTTPS: the bulk result links say so.
     pub(crate) https: std::sync::atomic::AtomicBool,
     rest: rest::RestState,
@@ -192,6 +195,7 @@ impl ShopifySim {
             faults: crate::Faults::default(),
             throttled: Default::default(),
             bulk: Default::default(),
+            spent_millipoints: Default::default(),
             https: Default::default(),
             rest: Default::default(),
         };
@@ -325,6 +329,12 @@ impl ShopifySim {
         inventory.available.get(&item).copied()
     }
 
+    /// Every SKU's available quantity at the store's location (those set).
+    pub fn available_by_sku(&self) -> std::collections::HashMap<String, i64> {
+        let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        inventory.variants.iter().filter_map(|v| Some((v.sku.clone(), *inventory.available.get(&v.item_id)?))).collect()
+    }
+
     /// The variant price of `sku`.
     pub fn price(&self, sku: &str) -> Option<Decimal> {
         let inventory = self.inventory.lock().unwrap_or_else(|e| e.into_inner());
@@ -411,6 +421,7 @@ impl ShopifySim {
             return Err(b.available);
         }
         b.available -= actual;
+        self.spent_millipoints.fetch_add((actual * 1000.0) as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(b.available)
     }
 }
