@@ -63,6 +63,9 @@ pub struct ErpNext {
     /// Find-or-create of customers runs one at a time, so two orders of a
     /// new customer written concurrently do not create them twice.
     customer_lock: tokio::sync::Mutex<()>,
+    /// Customer names by email, as found or made: a returning customer's
+    /// next order needs no lookup. Forgotten when an order naming one is refused.
+    customers: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl ErpNext {
@@ -121,6 +124,7 @@ impl ErpNext {
             price_list: settings.get("price_list").and_then(Value::as_str).unwrap_or("Standard Selling").to_owned(),
             client: http::client(http::timeout_setting(settings)?),
             customer_lock: tokio::sync::Mutex::new(()),
+            customers: Default::default(),
         })
     }
 
@@ -227,8 +231,27 @@ impl ErpNext {
     /// Finds the order's customer, matched by email, then by name and
     /// postcode of a shipping address; creates the customer (and that
     /// address) when neither matches.
+    fn known_customer(&self, email: Option<&String>) -> Option<String> {
+        self.customers.lock().unwrap_or_else(|e| e.into_inner()).get(email?).cloned()
+    }
+
     async fn ensure_customer(&self, order: &Order) -> Result<String> {
+        let email = order.customer.email.as_ref();
+        if let Some(known) = self.known_customer(email) {
+            return Ok(known);
+        }
         let _one_at_a_time = self.customer_lock.lock().await;
+        if let Some(known) = self.known_customer(email) {
+            return Ok(known); // found or made by another order while we waited
+        }
+        let customer = self.find_or_make_customer(order).await?;
+        if let Some(email) = email {
+            self.customers.lock().unwrap_or_else(|e| e.into_inner()).insert(email.clone(), customer.clone());
+        }
+        Ok(customer)
+    }
+
+    async fn find_or_make_customer(&self, order: &Order) -> Result<String> {
         let name = order.customer.display_name();
         if let Some(email) = &order.customer.email {
             if let Some(found) =
@@ -425,7 +448,16 @@ impl Erp for ErpNext {
             doc["apply_discount_on"] = json!("Grand Total");
             doc["discount_amount"] = json!(d.amount.to_string());
         }
-        let created = self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await?;
+        let created = match self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await {
+            Ok(created) => created,
+            Err(e) => {
+                if let (Some(email), ConnectorError::Rejected { .. }) = (&order.customer.email, &e) {
+                    // Perhaps the customer was merged or deleted: look it up again next time.
+                    self.customers.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
+                }
+                return Err(e);
+            }
+        };
         Ok(ErpOrderRef {
             id: string_field(&created, "name", "Sales Order")?,
             external_ref: order.id.clone(),

@@ -10,6 +10,7 @@
 mod bulk;
 mod customers;
 mod fulfillment;
+mod stock_batch;
 
 use crate::http;
 use crate::pacing::CostBucket;
@@ -31,6 +32,8 @@ use std::time::Duration;
 pub const DEFAULT_API_VERSION: &str = "2025-07";
 /// Shopify's maximum for `first`.
 pub const MAX_PAGE: u32 = 250;
+/// Stock levels sent in one `inventorySetQuantities` at most.
+pub const STOCK_QUANTITIES_PER_CALL: usize = stock_batch::MAX_QUANTITIES;
 const SYSTEM: &str = "Shopify";
 
 pub const VARIANTS_QUERY: &str = r#"query Variants($first: Int!, $after: String) {
@@ -95,6 +98,8 @@ pub struct Shopify {
     variants: std::sync::Arc<Mutex<Option<std::collections::HashMap<String, VariantIds>>>>,
     /// One load of the SKU map at a time.
     variants_load: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Stock levels waiting to go out together.
+    stock: std::sync::Arc<stock_batch::Gatherer>,
     /// The shop's currency (variant prices carry none).
     currency: String,
 }
@@ -149,6 +154,7 @@ impl Shopify {
             bucket: Default::default(),
             variants: Default::default(),
             variants_load: Default::default(),
+            stock: Default::default(),
             currency,
         })
     }
@@ -367,14 +373,11 @@ impl Store for Shopify {
                 fields: vec![FieldError { field: "sku".into(), message: "unknown".into() }],
             });
         };
-        let input = serde_json::json!({ "input": {
-            "name": "available",
-            "reason": "correction",
-            "ignoreCompareQuantity": true,
-            "quantities": [{ "inventoryItemId": item, "locationId": location, "quantity": quantity }],
-        }});
-        let data: SetQuantitiesData = self.post(SET_QUANTITIES, input, 10.0).await?.into_data()?;
-        user_errors(sku, "stock", data.inventory_set_quantities.user_errors)
+        self.set_quantity(sku, item, location, quantity).await
+    }
+
+    fn stock_writes_at_once(&self) -> Option<usize> {
+        Some(stock_batch::MAX_QUANTITIES)
     }
 }
 

@@ -63,6 +63,12 @@ pub trait Store: Customers {
     /// store's location id). Setting (not adjusting) makes a retry harmless.
     async fn set_available(&self, sku: &str, location: &str, quantity: i64) -> Result<()>;
 
+    /// How many `set_available` calls may be in flight at once, when the
+    /// connector gathers them into batch writes (`None`: as many as any write).
+    fn stock_writes_at_once(&self) -> Option<usize> {
+        None
+    }
+
     /// Every SKU's title, selling price and active flag.
     async fn catalog(&self) -> Result<Vec<CatalogItem>>;
 

@@ -107,6 +107,8 @@ pub struct Export {
     started_at: DateTime<Utc>,
     body: Option<reqwest::Response>,
     buf: Vec<u8>,
+    /// Where the next line starts in `buf`.
+    start: usize,
     /// The order whose rows are being gathered.
     current: Option<Map<String, Value>>,
     line: u64,
@@ -193,19 +195,21 @@ impl Export {
                 Some(resp)
             }
         };
-        Ok(Self { shop, started_at: op.created_at, body, buf: Vec::new(), current: None, line: 0 })
+        Ok(Self { shop, started_at: op.created_at, body, buf: Vec::new(), start: 0, current: None, line: 0 })
     }
 
     /// The next line of the file, or `None` at its end.
     async fn next_line(&mut self) -> Result<Option<Vec<u8>>> {
         loop {
-            if let Some(at) = self.buf.iter().position(|b| *b == b'\n') {
-                let rest = self.buf.split_off(at + 1);
-                let mut line = std::mem::replace(&mut self.buf, rest);
-                line.pop();
+            if let Some(at) = self.buf[self.start..].iter().position(|b| *b == b'\n') {
+                let line = self.buf[self.start..self.start + at].to_vec();
+                self.start += at + 1;
                 self.line += 1;
                 return Ok(Some(line));
             }
+            // Only a part of a line is left: move it to the front.
+            self.buf.drain(..self.start);
+            self.start = 0;
             if self.buf.len() > MAX_LINE {
                 return Err(ConnectorError::Protocol(format!(
                     "line {} of Shopify's export is longer than {} MB",
