@@ -16,16 +16,22 @@ pub struct Demo {
 
 /// The demo connections' addresses and credentials for running emulators.
 pub fn systems(sim: &RunningSim) -> DemoSystems {
+    systems_at(&sim.base_url())
+}
+
+/// The same for emulators served at `base` (`http://127.0.0.1:PORT`), such
+/// as a `ferry sim` in another process.
+pub fn systems_at(base: &str) -> DemoSystems {
     DemoSystems {
-        shopify_url: sim.shopify_url(),
+        shopify_url: format!("{base}/shopify"),
         shopify_token: ferry_sim::DEMO_SHOPIFY_TOKEN.into(),
-        erpnext_url: sim.erpnext_url(),
+        erpnext_url: format!("{base}/erpnext"),
         erpnext_secret: ferry_sim::DEMO_ERPNEXT_SECRET.into(),
         erpnext_shipping_account: ferry_sim::erpnext::SHIPPING_ACCOUNT.into(),
         erpnext_tax_account: ferry_sim::erpnext::VAT_ACCOUNT.into(),
         erpnext_warehouse: ferry_sim::erpnext::WAREHOUSE.into(),
         shopify_location: ferry_sim::shopify::LOCATION_ID.into(),
-        easypost_url: sim.easypost_url(),
+        easypost_url: format!("{base}/easypost"),
         easypost_key: ferry_sim::DEMO_EASYPOST_KEY.into(),
     }
 }

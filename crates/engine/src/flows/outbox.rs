@@ -10,9 +10,12 @@ use ferry_domain::error::backoff;
 use ferry_domain::{AlertKind, ConnectorError, Disposition};
 use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
 use futures_util::stream::{self, StreamExt};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const BATCH: u32 = 100;
+/// How often a drain looks for writes while their source is still read.
+const MORE_COMING: Duration = Duration::from_millis(20);
 /// This many transient failures in a row with no success means the target
 /// is down (offline, outage): stop hammering it; the next run resumes.
 const OUTAGE_STREAK: u32 = 10;
@@ -23,10 +26,27 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 /// Executes the due writes of one entity to one target system. Returns
 /// (written, dead-lettered).
 pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode: RunMode) -> ApiResult<(u64, u64)> {
-    let now = inner.now();
+    drain_while(inner, erp, entity, mode, None).await
+}
+
+/// As `drain`, and while `reading` is set (the writes' source is still
+/// being read), waits for more writes instead of returning: posting starts
+/// with the first page read, not after the last.
+pub(crate) async fn drain_while(
+    inner: &Inner,
+    erp: &ConnectionRow,
+    entity: &str,
+    mode: RunMode,
+    reading: Option<&AtomicBool>,
+) -> ApiResult<(u64, u64)> {
     if mode == RunMode::DryRun {
         return Ok((0, 0));
     }
+    let more_coming = || reading.is_some_and(|r| r.load(Ordering::SeqCst));
+    while more_coming() && inner.journal.due_writes(&erp.id, entity, inner.now(), 1)?.is_empty() {
+        tokio::time::sleep(MORE_COMING).await;
+    }
+    let now = inner.now();
     if inner.journal.due_writes(&erp.id, entity, now, 1)?.is_empty() && mode == RunMode::Scheduled {
         return Ok((0, 0));
     }
@@ -36,7 +56,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode
     let run_id = inner.journal.start_run(&erp.id, "writes", now)?;
     inner.live.update(&erp.id, |l| l.syncing = true);
     inner.changed();
-    let result = drain_rows(inner, erp, entity, mode, run_id).await;
+    let result = drain_rows(inner, erp, entity, mode, run_id, reading).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
     let Drained { written, failed, first_error, first_entity, stop, outage } = match result {
         Ok(v) => v,
@@ -105,6 +125,7 @@ async fn drain_rows(
     entity: &str,
     mode: RunMode,
     run_id: i64,
+    reading: Option<&AtomicBool>,
 ) -> ApiResult<Drained> {
     let target = match target_for(inner, erp_conn) {
         Ok(t) => t,
@@ -113,6 +134,12 @@ async fn drain_rows(
             return Ok(Drained { stop: Some(why), ..Drained::default() });
         }
     };
+    // A store that gathers stock levels into batch writes gets them together.
+    let at_once = match &target {
+        Target::Store(s) if entity == super::stock::ENTITY => s.stock_writes_at_once(),
+        _ => None,
+    };
+    let batch = at_once.map_or(BATCH, |n| u32::try_from(n).unwrap_or(BATCH).max(BATCH));
     let mut d = Drained::default();
     let mut streak = 0u32;
     loop {
@@ -120,8 +147,12 @@ async fn drain_rows(
         if let Some(why) = inner.journal.connection(&erp_conn.id)?.and_then(|c| c.paused_reason) {
             return Ok(Drained { stop: Some(format!("paused: {why}")), ..d });
         }
-        let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), BATCH)?;
+        let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), batch)?;
         if rows.is_empty() {
+            if reading.is_some_and(|r| r.load(Ordering::SeqCst)) {
+                tokio::time::sleep(MORE_COMING).await;
+                continue;
+            }
             let next = inner.journal.next_write_due(&erp_conn.id, entity)?;
             match (mode, next) {
                 (RunMode::UntilIdle, Some(at)) => {
@@ -150,9 +181,13 @@ async fn drain_rows(
             Target::Erp(_) => inner.journal.mapping_table(mapping::SKU)?,
             _ => Default::default(),
         };
+        // The batch is marked in flight in one transaction (a crash leaves
+        // them in flight, and each is looked up before it is made again).
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        inner.journal.start_writes(&ids, inner.now())?;
         let mut results = stream::iter(rows)
             .map(|row| write_one(inner, &target, erp_conn, row, &sku_map, run_id))
-            .buffer_unordered(inner.tuning.write_concurrency.max(1));
+            .buffer_unordered(at_once.unwrap_or(inner.tuning.write_concurrency).max(1));
         while let Some(next) = results.next().await {
             match next? {
                 Next::Written => {
@@ -189,7 +224,6 @@ async fn write_one(
     sku_map: &std::collections::HashMap<String, String>,
     run_id: i64,
 ) -> ApiResult<Next> {
-    inner.journal.start_write(row.id, inner.now())?;
     // Orders and refunds go to the ERP under its item codes; the queued
     // row keeps the store's SKUs, so a mapping set later applies on replay.
     let mut mapped = None;
