@@ -21,6 +21,10 @@ dbus-run-session -- scripts/with-keyring.sh cargo test --workspace
 echo "== Reliability suites, short versions (figures: target/RELIABILITY-short.md; make soak runs the long ones)"
 "$CARGO_TARGET_DIR/debug/ferry-prove" all --report target/RELIABILITY-short.md
 
+echo "== Benchmark harness, small sizes (figures: target/BENCHMARKS-smoke.md; make bench runs the real ones)"
+"$CARGO_TARGET_DIR/debug/ferry" bench --orders 300,1200 --skus 600 --events 20000 --read-sizes 250 \
+  --out target/BENCHMARKS-smoke.md > /dev/null
+
 echo "== Connectors against real servers: Tryton, Karrio (PyPI) and Vendure (npm)"
 scripts/real-servers.sh
 

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub async fn sim(port: u16, orders: usize, tls: Option<TlsFiles>) -> Result<ExitCode> {
-    let opts = SimOptions { port, orders, ..SimOptions::default() };
+pub async fn sim(port: u16, orders: usize, skus: usize, tls: Option<TlsFiles>) -> Result<ExitCode> {
+    let opts = SimOptions { port, orders, skus, ..SimOptions::default() };
     let sim = match &tls {
         None => RunningSim::start(opts).await.with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?,
         Some(files) => RunningSim::start_tls(opts, files).await?,

@@ -32,6 +32,9 @@ enum Command {
         /// Store orders to seed.
         #[arg(long, default_value_t = 200)]
         orders: usize,
+        /// Products in the catalog (at least the 20 seeded ones), each with stock in the ERP.
+        #[arg(long, default_value_t = 0)]
+        skus: usize,
         /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
         #[arg(long, value_name = "PEM_FILE", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -85,10 +88,36 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         days: u32,
     },
-    /// Measure a first sync, a quiet sync, a dry run and a re-scan on the demo systems; prints figures.
+    /// Measure Ferry against a bare loop, memory, the first read, a rate-limited stock push and the journal; prints figures.
     Bench {
-        #[arg(long, default_value_t = 2000)]
-        orders: usize,
+        /// Store orders for the orders flow, one run per size (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        orders: Vec<usize>,
+        /// SKUs whose stock is pushed under Shopify's rate limit (0 skips it).
+        #[arg(long, default_value_t = 20000)]
+        skus: usize,
+        /// Journal lines added before timing the Activity page (0 skips it).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Store sizes at which the first read is timed by export and by pages.
+        #[arg(long, value_delimiter = ',', default_value = "250,1000,5000")]
+        read_sizes: Vec<usize>,
+        /// Also write the report (Markdown) here, e.g. BENCHMARKS.md.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// One workload of `ferry bench`, against emulators at --base (used by `ferry bench`).
+    #[command(hide = true)]
+    BenchRun {
+        what: String,
+        #[arg(long, default_value = "")]
+        base: String,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        paged: bool,
+        #[arg(long, default_value_t = 0)]
+        events: usize,
     },
     /// Add, list, test or remove connections (the secret is read from standard input).
     Connections {
@@ -250,9 +279,9 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(ferry_engine::default_data_dir);
     match cli.command {
-        Command::Sim { port, orders, tls_cert, tls_key } => {
+        Command::Sim { port, orders, skus, tls_cert, tls_key } => {
             let tls = tls_cert.zip(tls_key).map(|(cert, key)| ferry_sim::TlsFiles { cert, key });
-            demo::sim(port, orders, tls).await
+            demo::sim(port, orders, skus, tls).await
         }
         Command::Demo { orders, once } => demo::demo(&data_dir, orders, once).await,
         Command::Sync { once, interval, dry_run } => {
@@ -270,7 +299,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Mappings { action } => mappings::run(&data_dir, action),
         Command::Backup { to } => status::backup(&data_dir, to.as_deref()),
         Command::Restore { file } => status::restore(&data_dir, &file),
-        Command::Bench { orders } => bench::bench(orders).await,
+        Command::Bench { orders, skus, events, read_sizes, out } => {
+            bench::bench(bench::BenchArgs { orders, skus, events, read_sizes, out }).await
+        }
+        Command::BenchRun { what, base, data, paged, events } => {
+            bench::run::run(&what, &base, &data, paged, events).await
+        }
         Command::Connections { action } => match action {
             ConnectionAction::Add { kind, name, url, set } => {
                 connections::add(&data_dir, &kind, &name, &url, &set).await
