@@ -89,3 +89,19 @@ async fn the_file_link_needs_its_signature_not_the_token() {
     let resp = client.get(&url).header("X-Shopify-Access-Token", DEMO_SHOPIFY_TOKEN).send().await.expect("answer");
     assert_eq!(resp.status(), 403);
 }
+
+#[tokio::test]
+async fn a_large_catalog_comes_by_export_after_four_pages() {
+    let sim = RunningSim::start(SimOptions { skus: 3000, ..SimOptions::default() }).await.expect("emulators start");
+    let settings = json!({ "api_version": DEFAULT_API_VERSION, "timeout_secs": 5 });
+    let shop = Shopify::new(&sim.shopify_url(), &settings, DEMO_SHOPIFY_TOKEN).expect("valid settings");
+    let catalog = shop.catalog().await.expect("the catalog");
+    assert_eq!(catalog.len(), 3000);
+    assert!(catalog.iter().any(|c| c.sku == "SKU-03000"));
+    let calls = sim.sim.calls.snapshot();
+    assert_eq!(calls.get("POST shopify graphql productVariants"), Some(&4), "{calls:?}");
+    assert_eq!(sim.sim.shopify.bulk_operations(), 1);
+    // Stock for a SKU past the pages is found through the export's map.
+    shop.set_available("SKU-02999", ferry_sim::shopify::LOCATION_ID, 7).await.expect("set");
+    assert_eq!(sim.sim.shopify.available("SKU-02999"), Some(7));
+}

@@ -658,6 +658,15 @@ fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     }))
 }
 
+/// A ProductVariant as the Admin API shows it.
+fn variant_node(v: &StoreVariant) -> Value {
+    json!({
+        "id": v.variant_gid(), "sku": v.sku, "title": "Default Title", "price": v.price.to_string(),
+        "product": { "id": v.product_gid(), "title": v.title, "status": v.status, "hasOnlyDefaultVariant": true },
+        "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
+    })
+}
+
 fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
     let first = first_arg(vars)?;
     let start = match vars.get("after").and_then(Value::as_str) {
@@ -672,13 +681,7 @@ fn variants(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         .enumerate()
         .skip(start)
         .take(first)
-        .map(|(i, v)| {
-            json!({ "cursor": (i + 1).to_string(), "node": {
-                "id": v.variant_gid(), "sku": v.sku, "title": "Default Title", "price": v.price.to_string(),
-                "product": { "id": v.product_gid(), "title": v.title, "status": v.status, "hasOnlyDefaultVariant": true },
-                "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", v.item_id) }
-            }})
-        })
+        .map(|(i, v)| json!({ "cursor": (i + 1).to_string(), "node": variant_node(v) }))
         .collect();
     let end = start + page.len();
     Ok(json!({

@@ -37,6 +37,11 @@ pub const BULK_ORDERS_QUERY: &str = r#"{ orders { edges { node {
   lineItems { edges { node { __typename sku title quantity originalUnitPriceSet { shopMoney { amount currencyCode } } } } }
 } } } }"#;
 
+/// Every product variant, with what Ferry reads of it (as `VARIANTS_QUERY`).
+pub const BULK_VARIANTS_QUERY: &str = r#"{ productVariants { edges { node {
+  id sku price product { id title status hasOnlyDefaultVariant } inventoryItem { id }
+} } } }"#;
+
 const RUN: &str = r#"mutation RunExport($query: String!) {
   bulkOperationRunQuery(query: $query, groupObjects: true) {
     bulkOperation { id status createdAt }
@@ -101,103 +106,110 @@ struct CurrentData {
     current_bulk_operation: Option<Operation>,
 }
 
-/// An export being read.
+/// An export of orders being read.
 pub struct Export {
     shop: Shopify,
     started_at: DateTime<Utc>,
-    body: Option<reqwest::Response>,
-    buf: Vec<u8>,
-    /// Where the next line starts in `buf`.
-    start: usize,
+    lines: Lines,
     /// The order whose rows are being gathered.
     current: Option<Map<String, Value>>,
-    line: u64,
 }
 
 fn finished(op: &Operation) -> bool {
     !matches!(op.status.as_str(), "CREATED" | "RUNNING" | "CANCELING")
 }
 
-impl Export {
-    /// Starts the export, waits for Shopify to finish it and opens the file.
-    pub async fn start(shop: Shopify) -> Result<Self> {
-        let mut op = match run(&shop).await? {
-            Ok(op) => op,
-            Err(busy) => {
-                // Ferry's own export from before (bulk operations are per
-                // app): let it finish, then start a fresh one.
-                tracing::info!(busy, "a Shopify export is already running; waiting for it");
-                let deadline = Instant::now() + MAX_EXPORT;
-                loop {
-                    let data: CurrentData = shop.post(CURRENT, serde_json::json!({}), 1.0).await?.into_data()?;
-                    if data.current_bulk_operation.as_ref().is_none_or(finished) || Instant::now() > deadline {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+/// Runs one bulk query: starts it (after Ferry's own earlier one, if one
+/// is still running), waits for Shopify to finish it and opens its file.
+/// Returns when the export began and the file (`None`: nothing matched).
+async fn operation(shop: &Shopify, query: &str) -> Result<(DateTime<Utc>, Option<reqwest::Response>)> {
+    let mut op = match run(shop, query).await? {
+        Ok(op) => op,
+        Err(busy) => {
+            // Ferry's own export from before (bulk operations are per
+            // app): let it finish, then start a fresh one.
+            tracing::info!(busy, "a Shopify export is already running; waiting for it");
+            let deadline = Instant::now() + MAX_EXPORT;
+            loop {
+                let data: CurrentData = shop.post(CURRENT, serde_json::json!({}), 1.0).await?.into_data()?;
+                if data.current_bulk_operation.as_ref().is_none_or(finished) || Instant::now() > deadline {
+                    break;
                 }
-                run(&shop).await?.map_err(|busy| {
-                    ConnectorError::Transient(format!("Shopify is still running another export ({busy})"))
-                })?
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
+            run(shop, query).await?.map_err(|busy| {
+                ConnectorError::Transient(format!("Shopify is still running another export ({busy})"))
+            })?
+        }
+    };
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    while !finished(&op) {
+        if started.elapsed() > MAX_EXPORT {
+            return Err(ConnectorError::Transient(format!(
+                "Shopify's export did not finish within {} minutes",
+                MAX_EXPORT.as_secs() / 60
+            )));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(Duration::from_secs(3));
+        let polled = shop.post::<NodeData>(POLL, serde_json::json!({ "id": op.id }), 1.0).await;
+        let data = match polled.and_then(GraphQlResponse::into_data) {
+            Ok(data) => data,
+            // A failed poll is asked again: the export goes on meanwhile.
+            Err(e @ (ConnectorError::Transient(_) | ConnectorError::RateLimited { .. })) => {
+                tracing::debug!("polling Shopify's export failed, asking again: {e}");
+                continue;
+            }
+            Err(e) => return Err(e),
         };
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(100);
-        while !finished(&op) {
-            if started.elapsed() > MAX_EXPORT {
+        op = data
+            .node
+            .ok_or_else(|| ConnectorError::Protocol(format!("Shopify no longer knows its export {}", op.id)))?;
+    }
+    match op.status.as_str() {
+        "COMPLETED" => {}
+        "FAILED" if op.error_code.as_deref() == Some("ACCESS_DENIED") => {
+            return Err(ConnectorError::Auth(
+                "Shopify refused the export (ACCESS_DENIED): the app lacks a read scope (read_orders, read_products)"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(ConnectorError::Transient(format!(
+                "Shopify's export ended {other}{}",
+                op.error_code.map(|c| format!(" ({c})")).unwrap_or_default()
+            )))
+        }
+    }
+    let body = match &op.url {
+        // No orders: Shopify gives no file.
+        None => None,
+        Some(url) => {
+            // A signed link: the access token is not sent with it.
+            let resp = download_client().get(url).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
+            if !resp.status().is_success() {
                 return Err(ConnectorError::Transient(format!(
-                    "Shopify's export of the orders did not finish within {} minutes",
-                    MAX_EXPORT.as_secs() / 60
+                    "Shopify's export file could not be fetched ({})",
+                    resp.status()
                 )));
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(Duration::from_secs(3));
-            let polled = shop.post::<NodeData>(POLL, serde_json::json!({ "id": op.id }), 1.0).await;
-            let data = match polled.and_then(GraphQlResponse::into_data) {
-                Ok(data) => data,
-                // A failed poll is asked again: the export goes on meanwhile.
-                Err(e @ (ConnectorError::Transient(_) | ConnectorError::RateLimited { .. })) => {
-                    tracing::debug!("polling Shopify's export failed, asking again: {e}");
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            op = data
-                .node
-                .ok_or_else(|| ConnectorError::Protocol(format!("Shopify no longer knows its export {}", op.id)))?;
+            Some(resp)
         }
-        match op.status.as_str() {
-            "COMPLETED" => {}
-            "FAILED" if op.error_code.as_deref() == Some("ACCESS_DENIED") => {
-                return Err(ConnectorError::Auth(
-                    "Shopify refused the export of the orders (ACCESS_DENIED): the app needs the read_orders scope"
-                        .into(),
-                ))
-            }
-            other => {
-                return Err(ConnectorError::Transient(format!(
-                    "Shopify's export of the orders ended {other}{}",
-                    op.error_code.map(|c| format!(" ({c})")).unwrap_or_default()
-                )))
-            }
-        }
-        let body = match &op.url {
-            // No orders: Shopify gives no file.
-            None => None,
-            Some(url) => {
-                // A signed link: the access token is not sent with it.
-                let resp = download_client().get(url).send().await.map_err(|e| http::transport_error(SYSTEM, &e))?;
-                if !resp.status().is_success() {
-                    return Err(ConnectorError::Transient(format!(
-                        "Shopify's export file could not be fetched ({})",
-                        resp.status()
-                    )));
-                }
-                Some(resp)
-            }
-        };
-        Ok(Self { shop, started_at: op.created_at, body, buf: Vec::new(), start: 0, current: None, line: 0 })
-    }
+    };
+    Ok((op.created_at, body))
+}
 
+/// The lines of an export's file, read as it downloads.
+struct Lines {
+    body: Option<reqwest::Response>,
+    buf: Vec<u8>,
+    /// Where the next line starts in `buf`.
+    start: usize,
+    line: u64,
+}
+
+impl Lines {
     /// The next line of the file, or `None` at its end.
     async fn next_line(&mut self) -> Result<Option<Vec<u8>>> {
         loop {
@@ -231,6 +243,15 @@ impl Export {
             }
         }
     }
+}
+
+impl Export {
+    /// Starts the export of every order, waits for Shopify to finish it
+    /// and opens the file.
+    pub async fn start(shop: Shopify) -> Result<Self> {
+        let (started_at, body) = operation(&shop, BULK_ORDERS_QUERY).await?;
+        Ok(Self { shop, started_at, lines: Lines { body, buf: Vec::new(), start: 0, line: 0 }, current: None })
+    }
 
     /// An order gathered from its lines, as the paged query shows it.
     async fn finish(&self, root: Map<String, Value>) -> Result<Order> {
@@ -256,6 +277,23 @@ impl Export {
     }
 }
 
+/// Every variant of the shop, by one export (a large catalog: instead of
+/// pages that each spend a quarter of the cost bucket).
+pub(super) async fn all_variants(shop: &Shopify) -> Result<Vec<super::VariantNode>> {
+    let (_, body) = operation(shop, BULK_VARIANTS_QUERY).await?;
+    let mut lines = Lines { body, buf: Vec::new(), start: 0, line: 0 };
+    let mut out = Vec::new();
+    while let Some(line) = lines.next_line().await? {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        out.push(serde_json::from_slice(&line).map_err(|e| {
+            ConnectorError::Protocol(format!("line {} of Shopify's export of variants cannot be read: {e}", lines.line))
+        })?);
+    }
+    Ok(out)
+}
+
 fn download_client() -> reqwest::Client {
     // No overall limit (a large shop's file takes a while), but a stalled one fails.
     reqwest::Client::builder()
@@ -267,8 +305,8 @@ fn download_client() -> reqwest::Client {
 }
 
 /// Starts the export: the operation, or `Err(id)` of one already running.
-async fn run(shop: &Shopify) -> Result<std::result::Result<Operation, String>> {
-    let data: RunData = shop.post(RUN, serde_json::json!({ "query": BULK_ORDERS_QUERY }), 10.0).await?.into_data()?;
+async fn run(shop: &Shopify, query: &str) -> Result<std::result::Result<Operation, String>> {
+    let data: RunData = shop.post(RUN, serde_json::json!({ "query": query }), 10.0).await?.into_data()?;
     let payload = data.bulk_operation_run_query;
     if let Some(e) = payload.user_errors.iter().find(|e| e.code.as_deref() == Some("OPERATION_IN_PROGRESS")) {
         return Ok(Err(e.message.clone()));
@@ -321,7 +359,7 @@ impl crate::OrderExport for Export {
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Order>>> {
         let mut out = Vec::new();
         while out.len() < max.max(1) {
-            let Some(line) = self.next_line().await? else {
+            let Some(line) = self.lines.next_line().await? else {
                 if let Some(root) = self.current.take() {
                     out.push(self.finish(root).await?);
                 }
@@ -331,7 +369,10 @@ impl crate::OrderExport for Export {
                 continue;
             }
             let row: Map<String, Value> = serde_json::from_slice(&line).map_err(|e| {
-                ConnectorError::Protocol(format!("line {} of Shopify's export is not a JSON object: {e}", self.line))
+                ConnectorError::Protocol(format!(
+                    "line {} of Shopify's export is not a JSON object: {e}",
+                    self.lines.line
+                ))
             })?;
             match row.get("__parentId").and_then(Value::as_str).map(str::to_owned) {
                 None => {
@@ -340,7 +381,7 @@ impl crate::OrderExport for Export {
                     }
                 }
                 Some(parent) => {
-                    let line = self.line;
+                    let line = self.lines.line;
                     let root = self
                         .current
                         .as_mut()

@@ -20,8 +20,8 @@
 //!   a connection inside a list (a refund's line items) is refused, as
 //!   Shopify refuses it.
 //!
-//! Only an `orders` export is implemented, with the `updated_at` search
-//! filter. The emulator exports at `BULK_OBJECTS_PER_SEC` objects a second.
+//! An export of `orders` (with the `updated_at` search filter) or of
+//! `productVariants` (one line each: product and inventory item inline). The emulator exports at `BULK_OBJECTS_PER_SEC` objects a second.
 
 use super::{charge, ts, user_error, ShopifySim};
 use axum::body::Body;
@@ -42,6 +42,8 @@ const CHUNK: usize = 200;
 /// One bulk query operation.
 pub(super) struct Operation {
     id: u64,
+    /// What is exported: orders, or product variants.
+    variants: bool,
     query: String,
     created_at: DateTime<Utc>,
     started: Instant,
@@ -126,9 +128,11 @@ pub(super) fn run_query(shop: &ShopifySim, vars: &Value, text: &str) -> Result<V
         let message = "Queries that contain a connection field within a list field are not currently supported.";
         return Ok(payload(Value::Null, vec![json!({ "field": ["query"], "message": message, "code": "INVALID" })]));
     }
-    let since = match orders_filter(&inner) {
-        Ok(since) => since,
-        Err(message) => {
+    let variants = inner.trim_start().trim_start_matches('{').trim_start().starts_with("productVariants");
+    let since = match (variants, orders_filter(&inner)) {
+        (true, _) => None,
+        (false, Ok(since)) => since,
+        (false, Err(message)) => {
             return Ok(payload(Value::Null, vec![json!({ "field": ["query"], "message": message, "code": "INVALID" })]))
         }
     };
@@ -141,7 +145,10 @@ pub(super) fn run_query(shop: &ShopifySim, vars: &Value, text: &str) -> Result<V
             vec![json!({ "field": null, "message": message, "code": "OPERATION_IN_PROGRESS" })],
         ));
     }
-    let (positions, objects) = {
+    let (positions, objects) = if variants {
+        let n = shop.inventory.lock().unwrap_or_else(|e| e.into_inner()).variants.len();
+        ((0..n).collect::<Vec<usize>>(), n as u64)
+    } else {
         let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
         let mut positions: Vec<usize> = (0..orders.len())
             .filter(|&i| match since {
@@ -157,6 +164,7 @@ pub(super) fn run_query(shop: &ShopifySim, vars: &Value, text: &str) -> Result<V
     let id = bulk.operations.last().map_or(1, |o| o.id + 1);
     let op = Operation {
         id,
+        variants,
         query: inner,
         created_at: Utc::now(),
         started: Instant::now(),
@@ -175,8 +183,7 @@ pub(super) fn run_query(shop: &ShopifySim, vars: &Value, text: &str) -> Result<V
 fn refresh(shop: &ShopifySim, bulk: &mut BulkState) {
     for op in bulk.operations.iter_mut().filter(|o| o.completed_at.is_none() && !o.canceled) {
         if op.started.elapsed().as_secs_f64() >= op.running_for() {
-            let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
-            let size = op.positions.iter().filter_map(|&i| orders.get(i)).map(|o| lines(&o.node).len() as u64).sum();
+            let size = rendered(shop, op.variants, &op.positions).len() as u64;
             op.file_size = Some(size);
             op.completed_at = Some(Utc::now());
         }
@@ -288,6 +295,21 @@ fn lines(node: &Value) -> String {
     out
 }
 
+/// The file's lines for the objects at `positions`.
+fn rendered(shop: &ShopifySim, variants: bool, positions: &[usize]) -> String {
+    if variants {
+        let inventory = shop.inventory.lock().unwrap_or_else(|e| e.into_inner());
+        positions
+            .iter()
+            .filter_map(|&i| inventory.variants.get(i))
+            .map(|v| format!("{}\n", super::variant_node(v)))
+            .collect()
+    } else {
+        let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
+        positions.iter().filter_map(|&i| orders.get(i)).map(|o| lines(&o.node)).collect()
+    }
+}
+
 /// `GET /_bulk/{id}.jsonl?signature=...`: the result file, streamed in
 /// chunks (no access token: the signature is the permission).
 pub(super) async fn download(
@@ -297,12 +319,14 @@ pub(super) async fn download(
 ) -> Response {
     let shop = &sim.shopify;
     let id = file.strip_suffix(".jsonl").and_then(|n| n.parse::<u64>().ok());
-    let positions = {
+    let (variants, positions) = {
         let mut bulk = shop.bulk.lock().unwrap_or_else(|e| e.into_inner());
         refresh(shop, &mut bulk);
         let op = bulk.operations.iter().find(|o| Some(o.id) == id && o.completed_at.is_some());
         match op {
-            Some(o) if q.get("signature") == Some(&format!("{:016x}", super::fnv(&o.gid()))) => o.positions.clone(),
+            Some(o) if q.get("signature") == Some(&format!("{:016x}", super::fnv(&o.gid()))) => {
+                (o.variants, o.positions.clone())
+            }
             _ => {
                 // What a storage bucket says to a wrong or expired link.
                 return (StatusCode::FORBIDDEN, "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Access denied.</Message></Error>").into_response();
@@ -317,10 +341,7 @@ pub(super) async fn download(
             if at >= positions_len {
                 return None;
             }
-            let text = {
-                let orders = sim.shopify.orders.lock().unwrap_or_else(|e| e.into_inner());
-                chunk.iter().filter_map(|&i| orders.get(i)).map(|o| lines(&o.node)).collect::<String>()
-            };
+            let text = rendered(&sim.shopify, variants, &chunk);
             Some((Ok::<_, std::convert::Infallible>(text), at + CHUNK))
         }
     });
