@@ -23,7 +23,7 @@ pub use connections::{ConnectionRow, FlowRow, Role};
 pub use error::{JournalError, Result};
 pub use mappings::{MappingEffect, MappingFollowups, MappingRow, UnmappedRow};
 pub use notifications::{NewNotification, NotificationRow};
-pub use outbox::{Followups, NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
+pub use outbox::{Finished, Followups, NewWrite, OutboxActivity, OutboxCounts, OutboxRow, OutboxState, PageCommit};
 pub use parcels::{NewParcel, ParcelRow, FINAL_STATUSES};
 pub use runs::{EventRow, Level, NewEvent, RunOutcome, RunRow, RunTotals};
 pub use time::{format_ts, parse_ts};

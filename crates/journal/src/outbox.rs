@@ -62,6 +62,14 @@ pub struct Followups<'a> {
     pub keep_link: bool,
 }
 
+/// One write that landed, for `Journal::finish_writes`.
+pub struct Finished<'a> {
+    pub row: &'a OutboxRow,
+    pub remote_key: &'a str,
+    pub event: NewEvent,
+    pub then: Followups<'a>,
+}
+
 /// A queued write as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
@@ -305,37 +313,18 @@ impl Journal {
         then: &Followups<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.write(|tx| finish_in(tx, row, remote_key, event, run_id, then, &format_ts(now)))
+    }
+
+    /// Records the success of several writes in one transaction (each as
+    /// `finish_write_then`). A crash before it leaves them in flight, and
+    /// each is looked up again before anything is made twice.
+    pub fn finish_writes(&self, done: &[Finished<'_>], run_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {
-            queue(tx, then.writes, &ts)?;
-            if let Some(p) = then.parcel {
-                crate::parcels::insert(tx, p, &ts)?;
+            for f in done {
+                finish_in(tx, f.row, f.remote_key, &f.event, run_id, &f.then, &ts)?;
             }
-            tx.prepare_cached(
-                "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
-            )?
-            .execute(params![row.id, remote_key, ts])?;
-            if !then.keep_link {
-                tx.prepare_cached(
-                    "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(entity, source_id, source_key, target_id)
-                 DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
-                )?
-                .execute(params![
-                    row.entity,
-                    row.source_id,
-                    row.entity_key,
-                    row.target_id,
-                    remote_key,
-                    row.payload.to_string(),
-                    ts
-                ])?;
-            }
-            if let Some(run) = run_id {
-                tx.prepare_cached("UPDATE runs SET written = written + 1 WHERE id = ?1")?.execute([run])?;
-            }
-            crate::runs::insert_event(tx, run_id, event, &ts)?;
             Ok(())
         })
     }
@@ -501,6 +490,50 @@ impl Journal {
             Ok(c.query_row("SELECT count(*) FROM conflicts WHERE state = 'open'", [], |r| r.get::<_, i64>(0))? as u64)
         })
     }
+}
+
+/// One success, inside a transaction: followups, the row done, the link,
+/// the run's count and the event.
+fn finish_in(
+    tx: &rusqlite::Transaction<'_>,
+    row: &OutboxRow,
+    remote_key: &str,
+    event: &NewEvent,
+    run_id: Option<i64>,
+    then: &Followups<'_>,
+    ts: &str,
+) -> Result<()> {
+    queue(tx, then.writes, ts)?;
+    if let Some(p) = then.parcel {
+        crate::parcels::insert(tx, p, ts)?;
+    }
+
+    tx.prepare_cached(
+        "UPDATE outbox SET state = 'done', remote_key = ?2, last_error = NULL, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![row.id, remote_key, ts])?;
+    if !then.keep_link {
+        tx.prepare_cached(
+            "INSERT INTO links (entity, source_id, source_key, target_id, target_key, snapshot, synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(entity, source_id, source_key, target_id)
+                 DO UPDATE SET target_key = ?5, snapshot = ?6, synced_at = ?7",
+        )?
+        .execute(params![
+            row.entity,
+            row.source_id,
+            row.entity_key,
+            row.target_id,
+            remote_key,
+            row.payload.to_string(),
+            ts
+        ])?;
+    }
+    if let Some(run) = run_id {
+        tx.prepare_cached("UPDATE runs SET written = written + 1 WHERE id = ?1")?.execute([run])?;
+    }
+    crate::runs::insert_event(tx, run_id, event, ts)?;
+    Ok(())
 }
 
 #[cfg(test)]

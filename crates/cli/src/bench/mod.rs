@@ -174,7 +174,8 @@ fn orders_section(md: &mut String, runs: &[OrdersRun]) {
         "Shopify emulator → ERPNext emulator. The **bare loop** makes only the calls a correct sync must make, \
          through the same connectors: the store's orders (one Bulk Operations export), one lookup and one create \
          per order, {} at once; no engine, no journal. **Ferry** is a whole first sync: every flow (orders, \
-         customers, stock, catalog, shipping), every order journalled and queued before it is posted.\n",
+         customers, stock, catalog, shipping), every order journalled and queued before it is posted, \
+         its success journalled with the others that landed about then (32 to a transaction).\n",
         ferry_engine::Tuning::default().write_concurrency
     );
     let _ = writeln!(

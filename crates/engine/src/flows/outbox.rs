@@ -188,8 +188,25 @@ async fn drain_rows(
         let mut results = stream::iter(rows)
             .map(|row| write_one(inner, &target, erp_conn, row, &sku_map, run_id))
             .buffer_unordered(at_once.unwrap_or(inner.tuning.write_concurrency).max(1));
+        let mut landed: Vec<Landed> = Vec::new();
         while let Some(next) = results.next().await {
-            match next? {
+            let next = match next {
+                Ok(next) => next,
+                Err(e) => {
+                    record_landed(inner, erp_conn, &mut landed, run_id)?;
+                    return Err(e);
+                }
+            };
+            match next {
+                Next::Landed(l) => {
+                    landed.push(*l);
+                    d.written += 1;
+                    streak = 0;
+                    if landed.len() >= GROUP {
+                        record_landed(inner, erp_conn, &mut landed, run_id)?;
+                    }
+                    continue;
+                }
                 Next::Written => {
                     d.written += 1;
                     streak = 0;
@@ -198,6 +215,7 @@ async fn drain_rows(
                 Next::Failed(error) => {
                     streak += 1;
                     if streak >= OUTAGE_STREAK {
+                        record_landed(inner, erp_conn, &mut landed, run_id)?;
                         return Ok(Drained { outage: Some(format!("{streak} writes in a row failed: {error}")), ..d });
                     }
                 }
@@ -208,10 +226,14 @@ async fn drain_rows(
                         d.first_entity = entity;
                     }
                 }
-                Next::Stop(why) => return Ok(Drained { stop: Some(why), ..d }),
+                Next::Stop(why) => {
+                    record_landed(inner, erp_conn, &mut landed, run_id)?;
+                    return Ok(Drained { stop: Some(why), ..d });
+                }
             }
             inner.changed();
         }
+        record_landed(inner, erp_conn, &mut landed, run_id)?;
     }
 }
 
@@ -234,6 +256,10 @@ async fn write_one(
         mapped = Some(copy);
     }
     match apply(target, &target_conn.name, mapped.as_ref().unwrap_or(&row)).await {
+        Ok(applied) if !super::fields::is_field_write(&row) => {
+            // Journalled with others that landed about now (`Landed::record`).
+            Ok(Next::Landed(Box::new(Landed { row, applied })))
+        }
         Ok(applied) => {
             let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
             let then = ferry_journal::Followups {
@@ -259,9 +285,48 @@ async fn write_one(
     }
 }
 
+/// A write that landed, waiting to be journalled with others.
+struct Landed {
+    row: OutboxRow,
+    applied: super::apply::Applied,
+}
+
+/// Writes that landed are journalled this many at a time (one transaction).
+const GROUP: usize = 32;
+
+/// Journals the writes that landed, in one transaction. Until then a crash
+/// leaves them in flight, and each is looked up before it is made again.
+fn record_landed(inner: &Inner, target: &ConnectionRow, landed: &mut Vec<Landed>, run_id: i64) -> ApiResult<()> {
+    if landed.is_empty() {
+        return Ok(());
+    }
+    let done: Vec<ferry_journal::Finished<'_>> = landed
+        .iter()
+        .map(|l| ferry_journal::Finished {
+            row: &l.row,
+            remote_key: &l.applied.remote,
+            event: NewEvent::new(Level::Info, &l.row.entity, &l.row.entity_key, l.applied.message.clone())
+                .on(&target.id),
+            then: ferry_journal::Followups {
+                writes: &l.applied.then,
+                parcel: l.applied.parcel.as_ref(),
+                keep_link: false,
+            },
+        })
+        .collect();
+    inner.journal.finish_writes(&done, Some(run_id), inner.now())?;
+    drop(done);
+    landed.clear();
+    inner.live.update(&target.id, |l| l.retry_at = None);
+    inner.changed();
+    Ok(())
+}
+
 /// What became of a write.
 enum Next {
     Written,
+    /// Landed; journalled with the next group.
+    Landed(Box<Landed>),
     /// Waiting out a rate limit: not a failure.
     Retry,
     /// A transient failure; retried later.
