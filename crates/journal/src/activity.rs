@@ -23,34 +23,54 @@ pub struct ActivityFilter {
 impl Journal {
     /// One page of events, newest first.
     pub fn activity(&self, filter: &ActivityFilter, limit: u32) -> Result<Vec<EventRow>> {
-        let mut sql = String::from(
-            "SELECT id, at, run_id, connection_id, level, entity, entity_key, message FROM events WHERE 1 = 1",
-        );
+        let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let mut args: Vec<Value> = Vec::new();
+        // Three characters or more: found through the trigram index, newest
+        // first, stopping at the page's end. Shorter: read line by line.
+        // (A journal that cannot be written, read-only, is read line by line.)
+        let indexed = search.filter(|s| s.chars().count() >= 3).filter(|_| self.index_new_lines().is_ok());
+        let mut sql = match indexed {
+            Some(s) => {
+                args.push(Value::Text(format!("\"{}\"", s.replace('"', "\"\""))));
+                String::from(
+                    "SELECT e.id, e.at, e.run_id, e.connection_id, e.level, e.entity, e.entity_key, e.message
+                     FROM events_search JOIN events e ON e.id = events_search.rowid
+                     WHERE events_search MATCH ?",
+                )
+            }
+            None => String::from(
+                "SELECT e.id, e.at, e.run_id, e.connection_id, e.level, e.entity, e.entity_key, e.message
+                 FROM events e WHERE 1 = 1",
+            ),
+        };
         if let Some(c) = &filter.connection_id {
-            sql.push_str(" AND connection_id = ?");
+            sql.push_str(" AND e.connection_id = ?");
             args.push(Value::Text(c.clone()));
         }
         if let Some(e) = &filter.entity {
-            sql.push_str(" AND entity = ?");
+            sql.push_str(" AND e.entity = ?");
             args.push(Value::Text(e.clone()));
         }
         if let Some(l) = filter.level {
-            sql.push_str(" AND level = ?");
+            sql.push_str(" AND e.level = ?");
             args.push(Value::Text(l.as_str().to_owned()));
         }
-        if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(s) = search.filter(|_| indexed.is_none()) {
             // LIKE with the wildcards of the search itself escaped.
             let pattern = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            sql.push_str(" AND (entity_key LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')");
+            sql.push_str(" AND (e.entity_key LIKE ? ESCAPE '\\' OR e.message LIKE ? ESCAPE '\\')");
             args.push(Value::Text(pattern.clone()));
             args.push(Value::Text(pattern));
         }
         if let Some(b) = filter.before_id {
-            sql.push_str(" AND id < ?");
+            sql.push_str(if indexed.is_some() { " AND events_search.rowid < ?" } else { " AND e.id < ?" });
             args.push(Value::Integer(b));
         }
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        sql.push_str(if indexed.is_some() {
+            " ORDER BY events_search.rowid DESC LIMIT ?"
+        } else {
+            " ORDER BY e.id DESC LIMIT ?"
+        });
         args.push(Value::Integer(i64::from(limit.min(1000))));
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
@@ -65,6 +85,27 @@ impl Journal {
 }
 
 impl Journal {
+    /// Adds the lines written since the last search to the search index
+    /// (one transaction; nothing to do when none were).
+    fn index_new_lines(&self) -> Result<()> {
+        let newest: i64 =
+            self.read(|c| Ok(c.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?))?;
+        let done: i64 = self.read(|c| Ok(c.query_row("SELECT indexed_to FROM search_progress", [], |r| r.get(0))?))?;
+        if newest <= done {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let done: i64 = tx.query_row("SELECT indexed_to FROM search_progress", [], |r| r.get(0))?;
+            tx.prepare_cached(
+                "INSERT INTO events_search (rowid, entity_key, message)
+                 SELECT id, coalesce(entity_key, ''), message FROM events WHERE id > ?1 AND id <= ?2",
+            )?
+            .execute(rusqlite::params![done, newest.max(done)])?;
+            tx.prepare_cached("UPDATE search_progress SET indexed_to = max(indexed_to, ?1)")?.execute([newest])?;
+            Ok(())
+        })
+    }
+
     /// Everything the journal says about one record, on every system,
     /// oldest first: its own events, and those of the records it is linked
     /// to (the ERP's document for a store order, and back).
@@ -136,6 +177,34 @@ mod tests {
         assert!(literal.iter().all(|e| e.message.contains("0%_d")), "% and _ are searched as themselves");
         let none = j.activity(&ActivityFilter { search: Some("x%".into()), ..Default::default() }, 10).expect("none");
         assert!(none.is_empty(), "a search's % is not a wildcard");
+        // The index's search pages and filters as the plain one does.
+        let mugs = |before_id| ActivityFilter {
+            search: Some("mug-4".into()),
+            level: Some(Level::Warn),
+            before_id,
+            ..Default::default()
+        };
+        let page1 = j.activity(&mugs(None), 100).expect("search page");
+        assert_eq!(page1.len(), 100);
+        assert!(page1.iter().all(|e| e.level == Level::Warn && e.message.to_lowercase().contains("mug-4")));
+        assert!(page1.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let page2 = j.activity(&mugs(page1.last().map(|e| e.id)), 1000).expect("next search page");
+        assert!(page2.first().is_some_and(|e| e.id < page1[99].id));
+        let page3 = j.activity(&mugs(page2.last().map(|e| e.id)), 1000).expect("last search page");
+        // Stock keys (multiples of ten) after "MUG-4": MUG-40, MUG-400..490, MUG-4000..4990, MUG-40000..49990.
+        assert_eq!((page2.len(), page1.len() + page2.len() + page3.len()), (1000, 1 + 10 + 100 + 1000));
+        let quoted = j
+            .activity(&ActivityFilter { search: Some("\"x\" OR y".into()), ..Default::default() }, 10)
+            .expect("quotes");
+        assert!(quoted.is_empty(), "a search's quotes and words are text, not a query");
+        // Lines written after a search are found by the next one.
+        j.write(|tx| {
+            let e = NewEvent::new(Level::Info, "order", "#99999", "Order #99999 came late").on("erp");
+            crate::runs::insert_event(tx, None, &e, &crate::time::format_ts(now))
+        })
+        .expect("one more line");
+        let late = j.activity(&ActivityFilter { search: Some("came late".into()), ..Default::default() }, 10);
+        assert_eq!(late.expect("search").len(), 1);
     }
 
     #[test]

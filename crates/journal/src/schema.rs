@@ -189,6 +189,17 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_entity_key ON outbox (entity, entity_key, target_id);
     CREATE INDEX outbox_queue ON outbox (target_id, entity, state, id);
     "#,
+    // 4 -> 5: the Activity search finds text anywhere in a record's key or
+    // message by index (trigrams), not by reading every line. Lines are
+    // indexed when a search needs them (`search_progress`), not as they are
+    // written, so syncing pays nothing for it.
+    r#"
+    CREATE VIRTUAL TABLE events_search USING fts5(
+        entity_key, message, content = 'events', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TABLE search_progress (indexed_to INTEGER NOT NULL);
+    INSERT INTO search_progress (indexed_to) VALUES (0);
+    "#,
 ];
 
 /// The version a fully migrated journal has.

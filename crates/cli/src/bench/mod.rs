@@ -339,12 +339,18 @@ fn journal_section(md: &mut String, runs: &[OrdersRun], synced: &Value, synced_o
         f(out, "journal_bytes") / 1e6
     );
     let _ = writeln!(md, "| bytes per added line | {:.0} |", f(out, "bytes_per_event"));
+    let _ = writeln!(
+        md,
+        "| the same journal once searched (its search index built) | {:.0} MB |",
+        f(out, "journal_bytes_indexed") / 1e6
+    );
     for (key, what) in [
         ("activity_newest_ms", "Activity, newest 200 lines"),
         ("activity_errors_ms", "Activity, errors only"),
         ("activity_search_ms", "Activity, search for an order number"),
         ("activity_deep_page_ms", "Activity, a page deep down (older than line 500)"),
         ("conflicts_ms", "Conflicts list (open, 2,000)"),
+        ("first_search_ms", "Activity, the first search after the million lines were added (it indexes them)"),
     ] {
         let _ = writeln!(md, "| {what} | {:.1} ms |", f(out, key));
     }

@@ -146,6 +146,10 @@ fn journal(data: &Path, events: usize) -> Result<()> {
     figures.insert("events".into(), json!(events));
     figures.insert("journal_bytes".into(), json!(journal_bytes(&engine)));
     figures.insert("bytes_per_event".into(), json!((journal_bytes(&engine) - before) as f64 / events.max(1) as f64));
+    // The first search indexes the lines written since the last one.
+    let t = Instant::now();
+    engine.activity(&ferry_engine::ActivityQuery { search: Some("#123456".into()), ..Default::default() }, 200)?;
+    figures.insert("first_search_ms".into(), json!(t.elapsed().as_secs_f64() * 1000.0));
     let queries = [
         ("activity_newest_ms", ferry_engine::ActivityQuery::default()),
         ("activity_errors_ms", ferry_engine::ActivityQuery { level: Some("error".into()), ..Default::default() }),
@@ -164,6 +168,7 @@ fn journal(data: &Path, events: usize) -> Result<()> {
         times.sort_by(f64::total_cmp);
         figures.insert(name.into(), json!(times[2]));
     }
+    figures.insert("journal_bytes_indexed".into(), json!(journal_bytes(&engine)));
     engine.conflicts(false)?;
     let t = Instant::now();
     let open = engine.conflicts(false)?;
