@@ -56,6 +56,12 @@ fn table() -> Vec<Case> {
     vec![
         // The store's answers, through the engine.
         case!(
+            "garbled export line",
+            "Shopify: a line of the first read's Bulk Operations export that is not JSON",
+            ["Shopify", "export", "not a JSON object", "line"],
+            store::garbled_export_line
+        ),
+        case!(
             "malformed JSON page",
             "Shopify: the orders page holding the newest order, cut in half",
             ["Shopify", "not what its API documents", "EOF"],

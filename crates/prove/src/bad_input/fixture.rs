@@ -103,11 +103,18 @@ pub struct Shop {
 impl Shop {
     /// `SEEDED` orders, pages of `PAGE`, only `flows` switched on.
     pub async fn open(ctx: &Ctx, slug: &str, flows: &[&str]) -> Result<Self> {
+        Self::open_reading(ctx, slug, flows, false).await
+    }
+
+    /// As `open`; with `export`, the first full read is the store's bulk export.
+    pub async fn open_reading(ctx: &Ctx, slug: &str, flows: &[&str], export: bool) -> Result<Self> {
         let seed = 6000 + slug.bytes().map(u64::from).sum::<u64>();
         let sim = harness::emulators(SEEDED, seed).await?;
         let dir = ctx.dir(&format!("bad-input/{slug}"))?;
-        let engine =
-            Engine::open(EngineOptions { tuning: fast(), ..EngineOptions::new(&dir, Secrets::memory_only()) })?;
+        // Pages from the first read on: the bad answers are orders pages (a
+        // later run's read; the first full read's export has its own tests).
+        let tuning = ferry_engine::Tuning { bulk_first_read: export, ..fast() };
+        let engine = Engine::open(EngineOptions { tuning, ..EngineOptions::new(&dir, Secrets::memory_only()) })?;
         engine.setup_demo(&ferry_engine::demo::systems(&sim))?;
         engine.update_settings(DEMO_STORE_ID, &serde_json::json!({ "page_size": PAGE }))?;
         for (flow, from, to) in FLOWS {

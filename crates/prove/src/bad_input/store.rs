@@ -60,6 +60,29 @@ async fn waits_then_flows(shop: &Shop, number: &str, before: usize) -> Result<Ou
     Ok(out)
 }
 
+/// The first full read's export holds a line that is not JSON: the run
+/// fails naming the line, nothing of it is half-posted, and once the export
+/// is whole every order goes out once.
+pub async fn garbled_export_line(ctx: Arc<Ctx>) -> Result<Outcome> {
+    let shop = Shop::open_reading(&ctx, "garbled-export", &["orders"], true).await?;
+    shop.sim.sim.shopify.faults.rewrite_responses("_bulk", 1, |status, mut body| {
+        let middle = body.len() / 2;
+        let at = body[middle..].iter().position(|b| *b == b'\n').map_or(body.len(), |p| middle + p + 1);
+        body.splice(at..at, b"{\"id\": \"gid://shopify/Order/1\", oops\n".iter().copied());
+        (status, body)
+    });
+    shop.sync().await?;
+    let message = shop.card_error(DEMO_STORE_ID)?.unwrap_or_default();
+    let mut out = Outcome::said(message).naming("Demo shop (Shopify)");
+    out.check(shop.journaled(DEMO_STORE_ID, "error", "reading orders")?, || {
+        "the read failure is not in the journal's Activity".into()
+    });
+    out.problems.extend(shop.posted(0, "while the export was garbled")?);
+    shop.sync().await?;
+    out.problems.extend(shop.posted(SEEDED, "once the export was whole")?);
+    Ok(out)
+}
+
 /// One order the store sends changed by `tamper`, which Ferry cannot read.
 async fn unreadable_order(
     ctx: &Ctx,
