@@ -28,6 +28,9 @@ echo "== Benchmark harness, small sizes (figures: target/BENCHMARKS-smoke.md; ma
 echo "== Connectors against real servers: Tryton, Karrio (PyPI) and Vendure (npm)"
 scripts/real-servers.sh
 
+echo "== Public clients against the emulators: ShopifyAPI and woocommerce (PyPI), over HTTPS"
+scripts/public-clients.sh
+
 echo "== E2E: the app window under Xvfb"
 dbus-run-session -- scripts/with-keyring.sh scripts/e2e.sh
 

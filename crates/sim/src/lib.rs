@@ -141,6 +141,9 @@ impl Sim {
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .nest("/shopify", shopify::router(self.clone()))
+            // Also at the root, where public Shopify clients look (they
+            // build https://{shop}/admin/api/... and take no path prefix).
+            .merge(shopify::router(self.clone()))
             .nest("/erpnext", erpnext::router(self.clone()))
             .nest("/easypost", easypost::router())
             .nest_service("/odoo", odoo::router(self.odoo.clone()))

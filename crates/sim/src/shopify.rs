@@ -521,7 +521,12 @@ async fn graphql(
         return (StatusCode::BAD_REQUEST, Json(json!({ "errors": "Bad Request: body is not JSON" }))).into_response();
     };
     let query = req.get("query").and_then(Value::as_str).unwrap_or_default();
-    let vars = req.get("variables").cloned().unwrap_or(json!({}));
+    let mut vars = req.get("variables").filter(|v| !v.is_null()).cloned().unwrap_or(json!({}));
+    // Arguments written into the query (`orders(first: 5)`) count as
+    // variables do: public clients send both forms.
+    if let (Some(first), Some(map)) = (literal_first(query), vars.as_object_mut()) {
+        map.entry("first").or_insert(json!(first));
+    }
     let now = Utc::now();
     let result = if query.contains("bulkOperationRunQuery") {
         bulk::run_query(shop, &vars, query)
@@ -572,6 +577,13 @@ async fn graphql(
         return (StatusCode::OK, [("Content-Type", "application/json")], body[..cut].to_owned()).into_response();
     }
     (StatusCode::OK, [("Content-Type", "application/json")], body).into_response()
+}
+
+/// The number in a literal `first: N` argument of the query, if any.
+fn literal_first(query: &str) -> Option<u64> {
+    let at = query.find("first:")? + "first:".len();
+    let digits: String = query[at..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// `first` between 1 and 250, as Shopify requires.
@@ -807,6 +819,13 @@ mod tests {
         assert_eq!(parse_updated_since("updated_at:>2026-11-26T12:00:00Z"), Ok(Some((t, false))));
         assert_eq!(parse_updated_since(""), Ok(None));
         assert!(parse_updated_since("status:open").is_err());
+    }
+
+    #[test]
+    fn a_literal_first_argument_is_read() {
+        assert_eq!(literal_first("{ orders(first: 5) { edges { node { id } } } }"), Some(5));
+        assert_eq!(literal_first("query($first: Int!) { orders(first: $first) { edges { node { id } } } }"), None);
+        assert_eq!(literal_first("{ shop { name } }"), None);
     }
 
     #[test]
