@@ -286,9 +286,9 @@ fn stock_section(md: &mut String, skus: usize, out: &Value, stats: &Value, calls
     let sets = call("POST shopify graphql inventorySetQuantities");
     let variants = call("POST shopify graphql productVariants");
     let written = out["written"].get("stock").and_then(Value::as_u64).unwrap_or(0);
+    let ratio = if floor >= 1.0 { format!("{:.2}×", took / floor) } else { "— (within the bucket)".into() };
     println!(
-        "  {written} stock levels written in {took:.1} s; {spent:.0} points spent, floor {floor:.1} s ({:.2}x); {} throttled; {sets:.0} inventorySetQuantities calls",
-        took / floor.max(1e-9),
+        "  {written} stock levels written in {took:.1} s; {spent:.0} points spent, floor {floor:.1} s ({ratio}); {} throttled; {sets:.0} inventorySetQuantities calls",
         stats["store_throttled"]
     );
     let _ = writeln!(md, "\n## Stock pushed under Shopify's rate limit\n");
@@ -304,7 +304,6 @@ fn stock_section(md: &mut String, skus: usize, out: &Value, stats: &Value, calls
     );
     let _ = writeln!(md, "| SKUs | levels written | wall time | points spent | floor | wall / floor | throttled | variant pages | inventorySetQuantities calls |");
     let _ = writeln!(md, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    let ratio = if floor >= 1.0 { format!("{:.2}×", took / floor) } else { "— (within the bucket)".into() };
     let _ = writeln!(
         md,
         "| {skus} | {written} | {took:.1} s | {spent:.0} | {floor:.1} s | {ratio} | {} | {variants:.0} | {sets:.0} |",
