@@ -107,10 +107,10 @@ pub(super) fn router() -> Router<Arc<Sim>> {
     Router::new()
         .route("/admin/oauth/access_scopes.json", get(access_scopes))
         .route("/admin/api/{version}/shop.json", get(shop_json))
-        .route("/admin/api/{version}/orders.json", get(orders_json))
+        .route("/admin/api/{version}/orders.json", get(listed(list_orders)))
         // `{id}.json` and `count.json`: a path parameter is a whole segment.
         .route("/admin/api/{version}/orders/{file}", get(order_file))
-        .route("/admin/api/{version}/events.json", get(events_json))
+        .route("/admin/api/{version}/events.json", get(listed(list_events)))
 }
 
 type QueryParams = Result<Query<Params>, QueryRejection>;
@@ -133,16 +133,22 @@ async fn shop_json(
     .await
 }
 
-async fn orders_json(
-    State(sim): State<Arc<Sim>>,
-    Path(version): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    query: QueryParams,
-) -> Response {
-    let here = here(&sim.shopify, &headers, &uri);
-    serve(&sim.shopify, Some(&version), &headers, |shop| list_orders(shop, &params(query)?, &here)).await
+/// Lists a page of a paged resource with `list`.
+type Lister = fn(&ShopifySim, &[(String, String)], &str) -> Result<Response, Response>;
+
+/// The handler of a paged list (`orders.json`, `events.json`).
+fn listed(
+    list: Lister,
+) -> impl Fn(State<Arc<Sim>>, Path<String>, OriginalUri, HeaderMap, QueryParams) -> BoxedResponse + Clone {
+    move |State(sim), Path(version), OriginalUri(uri), headers, query| {
+        Box::pin(async move {
+            let here = here(&sim.shopify, &headers, &uri);
+            serve(&sim.shopify, Some(&version), &headers, |shop| list(shop, &params(query)?, &here)).await
+        })
+    }
 }
+
+type BoxedResponse = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
 
 async fn order_file(
     State(sim): State<Arc<Sim>>,
@@ -159,17 +165,6 @@ async fn order_file(
         }
     })
     .await
-}
-
-async fn events_json(
-    State(sim): State<Arc<Sim>>,
-    Path(version): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    query: QueryParams,
-) -> Response {
-    let here = here(&sim.shopify, &headers, &uri);
-    serve(&sim.shopify, Some(&version), &headers, |shop| list_events(shop, &params(query)?, &here)).await
 }
 
 /// What every REST call goes through: the version (404 when it names
