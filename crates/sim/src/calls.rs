@@ -47,8 +47,8 @@ fn path_name(path: &str) -> String {
             kept.push(":name");
             continue;
         }
-        // A short number is an API version (Odoo's /json/2/), not an id.
-        let version = p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit());
+        // A short number after `json` is an API version (Odoo's /json/2/), not an id.
+        let version = p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()) && kept.last() == Some(&"json");
         let stem = p.split('.').next().unwrap_or_default();
         let digits = p.chars().filter(char::is_ascii_digit).count();
         let is_id = !version
@@ -98,6 +98,7 @@ mod tests {
         assert_eq!(path_name("/erpnext/api/resource/Customer/Ken%20Turing"), "erpnext /api/resource/Customer/:name");
         assert_eq!(path_name("/shopify/_bulk/3.jsonl"), "shopify /_bulk/:id");
         assert_eq!(path_name("/odoo/json/2/sale.order/create"), "odoo /json/2/sale.order/create");
+        assert_eq!(path_name("/woocommerce/wp-json/wc/v3/products/10/variations/11"), "woocommerce /wp-json/wc/v3/products/:id/variations/:id");
         assert_eq!(
             graphql_field(
                 br#"{"query":"query Orders($first: Int!) { orders(first: $first) { edges { node { id } } } }"}"#
