@@ -12,7 +12,7 @@ PACKAGES=(build-essential pkg-config curl file libssl-dev
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver at-spi2-core fonts-dejavu-core
   dbus-x11 gnome-keyring keyutils libnotify-bin dunst imagemagick
-  python3 python3-venv)
+  python3 python3-venv openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
