@@ -266,16 +266,11 @@ impl Journal {
 
     /// Marks a write as being executed; counts the attempt.
     pub fn start_write(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
-            )?
-            .execute(params![id, format_ts(now)])?;
-            Ok(())
-        })
+        self.start_writes(&[id], now)
     }
 
-    /// Marks a batch of writes as being executed, in one transaction.
+    /// Marks a batch of writes as being executed, in one transaction; each
+    /// counts an attempt.
     pub fn start_writes(&self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
@@ -298,27 +293,15 @@ impl Journal {
         run_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.finish_write_then(row, remote_key, event, run_id, &Followups::default(), now)
+        let done = Finished { row, remote_key, event: event.clone(), then: Followups::default() };
+        self.finish_writes(&[done], run_id, now)
     }
 
-    /// As `finish_write`, and in the same transaction queues the writes
-    /// that must follow this one and records a booked parcel, so a crash
-    /// can never leave a done write without what it leads to.
-    pub fn finish_write_then(
-        &self,
-        row: &OutboxRow,
-        remote_key: &str,
-        event: &NewEvent,
-        run_id: Option<i64>,
-        then: &Followups<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.write(|tx| finish_in(tx, row, remote_key, event, run_id, then, &format_ts(now)))
-    }
-
-    /// Records the success of several writes in one transaction (each as
-    /// `finish_write_then`). A crash before it leaves them in flight, and
-    /// each is looked up again before anything is made twice.
+    /// Records the success of several writes in one transaction: for each,
+    /// the writes that must follow it and a booked parcel are queued with
+    /// it, so a crash can never leave a done write without what it leads to.
+    /// A crash before it leaves them in flight, and each is looked up again
+    /// before anything is made twice.
     pub fn finish_writes(&self, done: &[Finished<'_>], run_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
         let ts = format_ts(now);
         self.write(|tx| {

@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(path_name("/erpnext/api/resource/Customer/Ken%20Turing"), "erpnext /api/resource/Customer/:name");
         assert_eq!(path_name("/shopify/_bulk/3.jsonl"), "shopify /_bulk/:id");
         assert_eq!(path_name("/odoo/json/2/sale.order/create"), "odoo /json/2/sale.order/create");
-        assert_eq!(path_name("/woocommerce/wp-json/wc/v3/products/10/variations/11"), "woocommerce /wp-json/wc/v3/products/:id/variations/:id");
+        assert_eq!(
+            path_name("/woocommerce/wp-json/wc/v3/products/10/variations/11"),
+            "woocommerce /wp-json/wc/v3/products/:id/variations/:id"
+        );
         assert_eq!(
             graphql_field(
                 br#"{"query":"query Orders($first: Int!) { orders(first: $first) { edges { node { id } } } }"}"#

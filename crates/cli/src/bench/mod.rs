@@ -153,10 +153,10 @@ pub async fn bench(args: BenchArgs) -> Result<ExitCode> {
         let sim = SimProcess::start(&exe, n.min(2000), 0)?;
         let dir = tempfile::tempdir()?;
         let data = dir.path().to_string_lossy().to_string();
-        let synced = workload(&exe, &["ferry", "--base", &sim.base, "--data", &data])?;
+        workload(&exe, &["ferry", "--base", &sim.base, "--data", &data])?;
         drop(sim);
         let out = workload(&exe, &["journal", "--data", &data, "--events", &args.events.to_string()])?;
-        journal_section(&mut md, &runs, &synced, n.min(2000), &out);
+        journal_section(&mut md, &runs, n.min(2000), &out);
     }
 
     print!("\n{md}");
@@ -319,7 +319,7 @@ fn stock_section(md: &mut String, skus: usize, out: &Value, stats: &Value, calls
     );
 }
 
-fn journal_section(md: &mut String, runs: &[OrdersRun], synced: &Value, synced_orders: usize, out: &Value) {
+fn journal_section(md: &mut String, runs: &[OrdersRun], synced_orders: usize, out: &Value) {
     let _ = writeln!(md, "\n## Journal\n");
     let _ = writeln!(md, "| what | figure |");
     let _ = writeln!(md, "| --- | ---: |");
@@ -357,5 +357,4 @@ fn journal_section(md: &mut String, runs: &[OrdersRun], synced: &Value, synced_o
         md,
         "\nTimes are the engine's calls the app makes, median of 5 after one warm-up; the target is under 20 ms."
     );
-    let _ = synced;
 }

@@ -65,8 +65,7 @@ async fn read_changed(
     system: &dyn Customers,
     run_start: DateTime<Utc>,
 ) -> Result<(Vec<CustomerReading>, ferry_domain::CursorState), ConnectorError> {
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
-    let cursor = inner.journal.cursor(&conn.id, ENTITY).map_err(journal_err)?;
+    let cursor = inner.journal.cursor(&conn.id, ENTITY).map_err(super::journal_err)?;
     let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
     let (mut all, mut after) = (Vec::new(), None::<String>);
     loop {
@@ -122,7 +121,6 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
     };
     let (store, erp): (&dyn Customers, &dyn Customers) = (store.as_ref(), erp.as_ref());
     let j = &inner.journal;
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let read = async {
         let (s_changed, s_cursor) =
             read_changed(inner, store_conn, store, run_start).await.map_err(|e| (store_conn, e))?;
@@ -130,7 +128,7 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
         let mut pairs = Vec::new();
         let mut erp_done = HashSet::new();
         for s in &s_changed {
-            let linked = j.link_target_key(ENTITY, &store_conn.id, &s.id, &erp_conn.id).map_err(journal_err);
+            let linked = j.link_target_key(ENTITY, &store_conn.id, &s.id, &erp_conn.id).map_err(super::journal_err);
             let linked = linked.map_err(|e| (store_conn, e))?;
             let found = counterpart(inner, erp_conn, erp, linked, s.customer.email.clone()).await;
             if let Some(e) = found.map_err(|e| (erp_conn, e))? {
@@ -139,7 +137,7 @@ async fn compare(inner: &Inner, store_conn: &ConnectionRow, erp_conn: &Connectio
             }
         }
         for e in e_changed.iter().filter(|e| !erp_done.contains(&e.id)) {
-            let linked = j.link_source_key(ENTITY, &store_conn.id, &erp_conn.id, &e.id).map_err(journal_err);
+            let linked = j.link_source_key(ENTITY, &store_conn.id, &erp_conn.id, &e.id).map_err(super::journal_err);
             let linked = linked.map_err(|x| (erp_conn, x))?;
             let found = counterpart(inner, store_conn, store, linked, e.customer.email.clone()).await;
             if let Some(s) = found.map_err(|x| (store_conn, x))? {

@@ -275,3 +275,9 @@ pub(crate) fn pause_for_auth(inner: &Inner, c: &ConnectionRow, run_id: Option<i6
     };
     pause(inner, c, run_id, "credentials rejected", notice)
 }
+
+/// A journal failure met while reading a system: transient (the run fails
+/// and the next one resumes from the committed cursor).
+pub(super) fn journal_err(e: ferry_journal::JournalError) -> ferry_domain::ConnectorError {
+    ferry_domain::ConnectorError::Transient(format!("journal: {e}"))
+}

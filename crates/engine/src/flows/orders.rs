@@ -113,8 +113,7 @@ async fn read_pages(
     run_id: i64,
     run_start: chrono::DateTime<chrono::Utc>,
 ) -> Result<(u64, u64), ConnectorError> {
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
-    let mut cursor = inner.journal.cursor(&store_conn.id, ENTITY).map_err(journal_err)?;
+    let mut cursor = inner.journal.cursor(&store_conn.id, ENTITY).map_err(super::journal_err)?;
     let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
     if cursor.watermark.is_none() && inner.tuning.bulk_first_read {
         // The first full read: one export instead of pages, where the store has one.
@@ -152,7 +151,6 @@ async fn read_export(
     window: &CursorWindow,
     committed: ferry_domain::CursorState,
 ) -> Result<(u64, u64), ConnectorError> {
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     tracing::info!(store = %store_conn.id, started = %export.started_at(), "reading the store's orders from one export");
     let (mut fetched, mut queued) = (0u64, 0u64);
     let mut cursor = committed.clone();
@@ -172,7 +170,7 @@ async fn read_export(
         events: Vec::new(),
         fetched: 0,
     };
-    inner.journal.commit_page(last, inner.now()).map_err(journal_err)?;
+    inner.journal.commit_page(last, inner.now()).map_err(super::journal_err)?;
     Ok((fetched, queued))
 }
 
@@ -191,12 +189,11 @@ fn plan_and_commit(
     items: Vec<Order>,
     commit_cursor: bool,
 ) -> Result<(ferry_domain::CursorState, u64), ConnectorError> {
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let admitted: Vec<Order> = items.into_iter().filter(|o| window.admits(cursor, &o.id, o.updated_at)).collect();
     let ids: Vec<String> = admitted.iter().map(|o| o.id.clone()).collect();
-    let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(journal_err)?;
+    let known = inner.journal.known_entity_keys(ENTITY, &store_conn.id, &erp.id, &ids).map_err(super::journal_err)?;
     let cancel_keys: Vec<String> = ids.iter().map(|id| cancel_key(&store_conn.id, id, &erp.id)).collect();
-    let queued_cancels = inner.journal.queued_keys(&cancel_keys).map_err(journal_err)?;
+    let queued_cancels = inner.journal.queued_keys(&cancel_keys).map_err(super::journal_err)?;
     let cancelling =
         ids.iter().zip(&cancel_keys).filter(|(_, k)| queued_cancels.contains(*k)).map(|(id, _)| id.clone()).collect();
     let mut writes = Vec::new();
@@ -260,7 +257,7 @@ fn plan_and_commit(
             },
             inner.now(),
         )
-        .map_err(journal_err)?;
+        .map_err(super::journal_err)?;
     Ok((next_cursor, queued))
 }
 

@@ -23,6 +23,11 @@ const OUTAGE_STREAK: u32 = 10;
 /// later is left to the next run.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 
+/// Whether the writes' source is still being read (more writes may come).
+fn still_reading(reading: Option<&AtomicBool>) -> bool {
+    reading.is_some_and(|r| r.load(Ordering::SeqCst))
+}
+
 /// Executes the due writes of one entity to one target system. Returns
 /// (written, dead-lettered).
 pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode: RunMode) -> ApiResult<(u64, u64)> {
@@ -42,8 +47,7 @@ pub(crate) async fn drain_while(
     if mode == RunMode::DryRun {
         return Ok((0, 0));
     }
-    let more_coming = || reading.is_some_and(|r| r.load(Ordering::SeqCst));
-    while more_coming() && inner.journal.due_writes(&erp.id, entity, inner.now(), 1)?.is_empty() {
+    while still_reading(reading) && inner.journal.due_writes(&erp.id, entity, inner.now(), 1)?.is_empty() {
         tokio::time::sleep(MORE_COMING).await;
     }
     let now = inner.now();
@@ -149,7 +153,7 @@ async fn drain_rows(
         }
         let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), batch)?;
         if rows.is_empty() {
-            if reading.is_some_and(|r| r.load(Ordering::SeqCst)) {
+            if still_reading(reading) {
                 tokio::time::sleep(MORE_COMING).await;
                 continue;
             }
@@ -207,10 +211,6 @@ async fn drain_rows(
                     }
                     continue;
                 }
-                Next::Written => {
-                    d.written += 1;
-                    streak = 0;
-                }
                 Next::Retry => {}
                 Next::Failed(error) => {
                     streak += 1;
@@ -256,22 +256,8 @@ async fn write_one(
         mapped = Some(copy);
     }
     match apply(target, &target_conn.name, mapped.as_ref().unwrap_or(&row)).await {
-        Ok(applied) if !super::fields::is_field_write(&row) => {
-            // Journalled with others that landed about now (`Landed::record`).
-            Ok(Next::Landed(Box::new(Landed { row, applied })))
-        }
-        Ok(applied) => {
-            let event = NewEvent::new(Level::Info, &row.entity, &row.entity_key, applied.message).on(&target_conn.id);
-            let then = ferry_journal::Followups {
-                writes: &applied.then,
-                parcel: applied.parcel.as_ref(),
-                keep_link: super::fields::is_field_write(&row),
-            };
-            inner.journal.finish_write_then(&row, &applied.remote, &event, Some(run_id), &then, inner.now())?;
-            super::fields::written(inner, &row, target_conn)?;
-            inner.live.update(&target_conn.id, |l| l.retry_at = None);
-            Ok(Next::Written)
-        }
+        // Journalled with the others that land about now (`record_landed`).
+        Ok(applied) => Ok(Next::Landed(Box::new(Landed { row, applied }))),
         Err(e) => {
             if matches!(e.disposition(), Disposition::DeadLetter) {
                 let message = e.to_string();
@@ -310,13 +296,16 @@ fn record_landed(inner: &Inner, target: &ConnectionRow, landed: &mut Vec<Landed>
             then: ferry_journal::Followups {
                 writes: &l.applied.then,
                 parcel: l.applied.parcel.as_ref(),
-                keep_link: false,
+                keep_link: super::fields::is_field_write(&l.row),
             },
         })
         .collect();
     inner.journal.finish_writes(&done, Some(run_id), inner.now())?;
     drop(done);
-    landed.clear();
+    for l in landed.drain(..) {
+        // A field write's values become the base of the next merge.
+        super::fields::written(inner, &l.row, target)?;
+    }
     inner.live.update(&target.id, |l| l.retry_at = None);
     inner.changed();
     Ok(())
@@ -324,7 +313,6 @@ fn record_landed(inner: &Inner, target: &ConnectionRow, landed: &mut Vec<Landed>
 
 /// What became of a write.
 enum Next {
-    Written,
     /// Landed; journalled with the next group.
     Landed(Box<Landed>),
     /// Waiting out a rate limit: not a failure.

@@ -146,8 +146,7 @@ async fn read_pages(
     run_id: i64,
     run_start: chrono::DateTime<chrono::Utc>,
 ) -> Result<(u64, u64), ConnectorError> {
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
-    let mut cursor = inner.journal.cursor(&erp_conn.id, ENTITY).map_err(journal_err)?;
+    let mut cursor = inner.journal.cursor(&erp_conn.id, ENTITY).map_err(super::journal_err)?;
     let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
     let (mut fetched, mut queued, mut after) = (0u64, 0u64, None::<String>);
     loop {
@@ -157,7 +156,7 @@ async fn read_pages(
             page.items.into_iter().filter(|p| window.admits(&cursor, &p.id, p.updated_at)).collect();
         let (mut writes, mut events) = (Vec::new(), Vec::new());
         for p in &admitted {
-            if let Some(w) = booking(inner, p, erp_conn, courier, store).map_err(journal_err)? {
+            if let Some(w) = booking(inner, p, erp_conn, courier, store).map_err(super::journal_err)? {
                 events.push(
                     NewEvent::new(
                         Level::Info,
@@ -188,7 +187,7 @@ async fn read_pages(
                 },
                 inner.now(),
             )
-            .map_err(journal_err)?;
+            .map_err(super::journal_err)?;
         cursor = next_cursor;
         match page.next {
             Some(n) => after = Some(n),

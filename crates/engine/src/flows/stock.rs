@@ -58,9 +58,8 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
         .unwrap_or_default();
     locations.extend(inner.journal.mapping_table(mapping::WAREHOUSE)?);
     let store_skus = mapping::item_codes_to_store(&inner.journal.mapping_table(mapping::SKU)?);
-    let journal_err = |e: ferry_journal::JournalError| ConnectorError::Transient(format!("journal: {e}"));
     let result: Result<(u64, u64), ConnectorError> = async {
-        let mut cursor = inner.journal.cursor(&erp_conn.id, ENTITY).map_err(journal_err)?;
+        let mut cursor = inner.journal.cursor(&erp_conn.id, ENTITY).map_err(super::journal_err)?;
         let window = CursorWindow::new(&cursor, run_start, inner.tuning.overlap);
         let (mut fetched, mut queued) = (0u64, 0u64);
         let mut unmapped = BTreeSet::new();
@@ -79,7 +78,7 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
                 let available = r.level.available().floor().to_i64().unwrap_or(0);
                 let sku = store_skus.get(&r.level.sku).unwrap_or(&r.level.sku);
                 let key = format!("{sku}@{location}");
-                let last = inner.journal.latest_write(ENTITY, &key, &store.id).map_err(journal_err)?;
+                let last = inner.journal.latest_write(ENTITY, &key, &store.id).map_err(super::journal_err)?;
                 if last.and_then(|w| w.payload.get("available").and_then(|a| a.as_i64())) == Some(available) {
                     continue; // unchanged since the last write: nothing to do
                 }
@@ -102,7 +101,7 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
                     PageCommit { run_id, source_id: &erp_conn.id, entity: ENTITY, cursor: &next_cursor, writes, events: vec![], fetched: admitted.len() as u64 },
                     inner.now(),
                 )
-                .map_err(journal_err)?;
+                .map_err(super::journal_err)?;
             cursor = next_cursor;
             match page.next {
                 Some(n) => after = Some(n),
@@ -114,8 +113,8 @@ async fn read(inner: &Inner, erp_conn: &ConnectionRow, store: &ConnectionRow, fl
                 "Stock in {} warehouse {warehouse:?} is not sent to {}: map it to a store location on the Mappings page (or `ferry mappings set warehouse …`)",
                 erp_conn.name, store.name
             );
-            inner.journal.note_unmapped(mapping::WAREHOUSE, &warehouse, Some(&erp_conn.id), &message, inner.now()).map_err(journal_err)?;
-            inner.journal.log_event(Some(run_id), &NewEvent { level: Level::Warn, connection_id: Some(erp_conn.id.clone()), entity: Some(ENTITY.into()), entity_key: None, message }, inner.now()).map_err(journal_err)?;
+            inner.journal.note_unmapped(mapping::WAREHOUSE, &warehouse, Some(&erp_conn.id), &message, inner.now()).map_err(super::journal_err)?;
+            inner.journal.log_event(Some(run_id), &NewEvent { level: Level::Warn, connection_id: Some(erp_conn.id.clone()), entity: Some(ENTITY.into()), entity_key: None, message }, inner.now()).map_err(super::journal_err)?;
         }
         Ok((fetched, queued))
     }
