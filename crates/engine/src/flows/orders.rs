@@ -7,6 +7,7 @@ use crate::api::{ApiResult, FlowCounts, Inner};
 use ferry_domain::error::backoff;
 use ferry_domain::{plan_orders, ConnectorError, CursorWindow, Disposition, Order, OrderDecision};
 use ferry_journal::{ConnectionRow, Level, NewEvent, NewWrite, PageCommit, RunOutcome};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const ENTITY: &str = "order";
@@ -27,18 +28,31 @@ pub(crate) async fn run(
     mode: RunMode,
 ) -> ApiResult<FlowCounts> {
     let mut report = FlowCounts::default();
-    if store.paused_reason.is_none() {
-        let (fetched, queued) = read(inner, store, erp).await?;
-        report.fetched = fetched;
-        report.queued = queued;
-    }
+    // Orders are posted while the store is still being read: the drain
+    // waits for more until the read is done.
+    let reading = AtomicBool::new(store.paused_reason.is_none());
+    let read_all = async {
+        let counts = if store.paused_reason.is_none() { read(inner, store, erp).await } else { Ok((0, 0)) };
+        reading.store(false, Ordering::SeqCst);
+        counts
+    };
+    let post = async {
+        if erp.paused_reason.is_none() {
+            super::outbox::drain_while(inner, erp, ENTITY, mode, Some(&reading)).await
+        } else {
+            reading.store(false, Ordering::SeqCst);
+            Ok((0, 0))
+        }
+    };
+    let (read_counts, posted) = tokio::join!(read_all, post);
+    let (fetched, queued) = read_counts?;
+    report.fetched = fetched;
+    report.queued = queued;
+    let (written, failed) = posted?;
+    report.written += written;
+    report.failed += failed;
     if erp.paused_reason.is_none() {
-        let (written, failed) = super::outbox::drain(inner, erp, ENTITY, mode).await?;
-        report.written += written;
-        report.failed += failed;
-    }
-    if erp.paused_reason.is_none() {
-        // Refunds after their orders.
+        // Refunds after their orders, as before.
         let (written, failed) = super::outbox::drain(inner, erp, REFUND, mode).await?;
         report.written += written;
         report.failed += failed;

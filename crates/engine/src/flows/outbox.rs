@@ -10,9 +10,12 @@ use ferry_domain::error::backoff;
 use ferry_domain::{AlertKind, ConnectorError, Disposition};
 use ferry_journal::{ConnectionRow, Level, NewEvent, OutboxRow, RunOutcome};
 use futures_util::stream::{self, StreamExt};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const BATCH: u32 = 100;
+/// How often a drain looks for writes while their source is still read.
+const MORE_COMING: Duration = Duration::from_millis(20);
 /// This many transient failures in a row with no success means the target
 /// is down (offline, outage): stop hammering it; the next run resumes.
 const OUTAGE_STREAK: u32 = 10;
@@ -20,11 +23,32 @@ const OUTAGE_STREAK: u32 = 10;
 /// later is left to the next run.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
 
+/// Whether the writes' source is still being read (more writes may come).
+fn still_reading(reading: Option<&AtomicBool>) -> bool {
+    reading.is_some_and(|r| r.load(Ordering::SeqCst))
+}
+
 /// Executes the due writes of one entity to one target system. Returns
 /// (written, dead-lettered).
 pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode: RunMode) -> ApiResult<(u64, u64)> {
+    drain_while(inner, erp, entity, mode, None).await
+}
+
+/// As `drain`, and while `reading` is set (the writes' source is still
+/// being read), waits for more writes instead of returning: posting starts
+/// with the first page read, not after the last.
+pub(crate) async fn drain_while(
+    inner: &Inner,
+    erp: &ConnectionRow,
+    entity: &str,
+    mode: RunMode,
+    reading: Option<&AtomicBool>,
+) -> ApiResult<(u64, u64)> {
     if mode == RunMode::DryRun {
         return Ok((0, 0));
+    }
+    while still_reading(reading) && inner.journal.due_writes(&erp.id, entity, inner.now(), 1)?.is_empty() {
+        tokio::time::sleep(MORE_COMING).await;
     }
     let now = inner.now();
     if inner.journal.due_writes(&erp.id, entity, now, 1)?.is_empty() && mode == RunMode::Scheduled {
@@ -36,7 +60,7 @@ pub(crate) async fn drain(inner: &Inner, erp: &ConnectionRow, entity: &str, mode
     let run_id = inner.journal.start_run(&erp.id, "writes", now)?;
     inner.live.update(&erp.id, |l| l.syncing = true);
     inner.changed();
-    let result = drain_rows(inner, erp, entity, mode, run_id).await;
+    let result = drain_rows(inner, erp, entity, mode, run_id, reading).await;
     inner.live.update(&erp.id, |l| l.syncing = false);
     let Drained { written, failed, first_error, first_entity, stop, outage } = match result {
         Ok(v) => v,
@@ -105,6 +129,7 @@ async fn drain_rows(
     entity: &str,
     mode: RunMode,
     run_id: i64,
+    reading: Option<&AtomicBool>,
 ) -> ApiResult<Drained> {
     let target = match target_for(inner, erp_conn) {
         Ok(t) => t,
@@ -128,6 +153,10 @@ async fn drain_rows(
         }
         let rows = inner.journal.due_writes(&erp_conn.id, entity, inner.now(), batch)?;
         if rows.is_empty() {
+            if still_reading(reading) {
+                tokio::time::sleep(MORE_COMING).await;
+                continue;
+            }
             let next = inner.journal.next_write_due(&erp_conn.id, entity)?;
             match (mode, next) {
                 (RunMode::UntilIdle, Some(at)) => {
