@@ -447,23 +447,33 @@ async fn vendure_orders_reach_tryton_once_stock_comes_back_and_karrio_ships_with
         .expect("label answered");
     assert_eq!(pdf.status(), 200, "{label}");
     assert!(pdf.bytes().await.expect("label").starts_with(b"%PDF"), "the label is a PDF");
+    // Karrio's `reference` filter matches substrings ("5" matches every
+    // reference holding a 5), so every page is read and compared exactly.
     let karrio_count = || async {
-        let list: Value = reqwest::Client::new()
-            .get(format!("{}/v1/shipments", s.karrio_url))
-            .query(&[("reference", shipment.to_string().as_str()), ("limit", "100")])
-            .header("Authorization", format!("Token {}", s.karrio_token))
-            .send()
-            .await
-            .expect("list answered")
-            .json()
-            .await
-            .expect("JSON");
-        list["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .filter(|r| r["reference"] == shipment.to_string().as_str() && r["status"] != "cancelled")
-            .count()
+        let mut url = format!("{}/v1/shipments?reference={shipment}&limit=100", s.karrio_url);
+        let mut count = 0;
+        for _ in 0..100 {
+            let page: Value = reqwest::Client::new()
+                .get(&url)
+                .header("Authorization", format!("Token {}", s.karrio_token))
+                .send()
+                .await
+                .expect("list answered")
+                .json()
+                .await
+                .expect("JSON");
+            count += page["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .filter(|r| r["reference"] == shipment.to_string().as_str() && r["status"] != "cancelled")
+                .count();
+            match page["next"].as_str() {
+                Some(next) => url = next.to_owned(),
+                None => return count,
+            }
+        }
+        panic!("Karrio listed more than 100 pages for reference {shipment}");
     };
     assert_eq!(karrio_count().await, 1, "one label for the shipment");
     let reference = tryton(&s, "model.stock.shipment.out.read", json!([[shipment], ["shipping_reference"], {}])).await;

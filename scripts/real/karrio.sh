@@ -13,7 +13,7 @@
 # out on purpose: it downloads a stylesheet when imported and so cannot start
 # offline. Prints FERRY_REAL_KARRIO_URL and FERRY_REAL_KARRIO_TOKEN, and
 # writes them to ENV_FILE when given. Safe to run again: a second run only
-# starts the server (or finds it running).
+# starts the server, from the seeded template again (or finds it running).
 set -euo pipefail
 
 KARRIO_VERSION=2026.1.32
@@ -21,6 +21,7 @@ PORT="${FERRY_KARRIO_PORT:-5102}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/ferry"
 VENV="$CACHE/venvs/karrio"
 STATE="$CACHE/karrio"
+TEMPLATE="$STATE/template"
 PIDFILE="$STATE/server.pid"
 LOG="$STATE/server.log"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -78,16 +79,20 @@ install() {
   touch "$stamp"
 }
 
+# A seeded template (migrated database, admin user, API token, offline
+# carrier), built once per Karrio version. Each start copies it, so every run
+# begins from the same empty Karrio, as Tryton and Vendure do: Tryton's
+# shipment ids start again each run, and a Karrio that kept the labels of
+# earlier runs would hold the same references for other parcels.
 prepare() {
-  local stamp="$STATE/work/.ferry-migrated-$KARRIO_VERSION"
+  local stamp="$TEMPLATE/.ferry-seeded-$KARRIO_VERSION"
   if [[ ! -f "$stamp" ]]; then
-    say "creating the database (once)"
-    "$VENV/bin/karrio" migrate --no-input >"$STATE/migrate.log" 2>&1 || { tail -20 "$STATE/migrate.log" >&2; exit 1; }
+    say "creating and seeding the template database (once)"
+    rm -rf "$TEMPLATE" && mkdir -p "$TEMPLATE"
+    WORK_DIR="$TEMPLATE" "$VENV/bin/karrio" migrate --no-input >"$STATE/migrate.log" 2>&1 || { tail -20 "$STATE/migrate.log" >&2; exit 1; }
+    WORK_DIR="$TEMPLATE" "$VENV/bin/python" "$HERE/karrio_setup.py" setup 2>>"$STATE/setup.log" | sed -n 's/^TOKEN=//p' >"$TEMPLATE/token"
+    [[ -s "$TEMPLATE/token" ]] || { say "no API token was made"; exit 1; }
     touch "$stamp"
-  fi
-  if [[ ! -s "$STATE/token" ]]; then
-    "$VENV/bin/python" "$HERE/karrio_setup.py" setup 2>>"$STATE/setup.log" | sed -n 's/^TOKEN=//p' >"$STATE/token"
-    [[ -s "$STATE/token" ]] || { say "no API token was made"; exit 1; }
   fi
 }
 
@@ -95,6 +100,8 @@ start() {
   if running; then
     return
   fi
+  rm -rf "$STATE/work"
+  cp -a "$TEMPLATE" "$STATE/work"
   # One worker, one thread: SQLite answers concurrent writers with
   # "database is locked" (a 500); tests in parallel simply queue.
   "$VENV/bin/gunicorn" karrio.server.wsgi:application --bind "127.0.0.1:$PORT" --workers 1 --threads 1 \
@@ -127,7 +134,7 @@ case "${1:-}" in
     prepare
     start
     lines="FERRY_REAL_KARRIO_URL=http://127.0.0.1:$PORT
-FERRY_REAL_KARRIO_TOKEN=$(cat "$STATE/token")"
+FERRY_REAL_KARRIO_TOKEN=$(cat "$TEMPLATE/token")"
     if [[ -n "${1:-}" ]]; then
       echo "$lines" >"$1"
     fi
