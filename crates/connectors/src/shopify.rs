@@ -76,7 +76,7 @@ pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $qu
       totalDiscountsSet { shopMoney { amount currencyCode } }
       shippingLines(first: 10) { edges { node { title originalPriceSet { shopMoney { amount currencyCode } } } } }
       taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
-      customer { id email firstName lastName phone }
+      customer { id email firstName lastName phone defaultAddress { address1 address2 city zip countryCodeV2 } }
       shippingAddress { name address1 address2 city zip countryCodeV2 phone }
       refunds { id createdAt note totalRefundedSet { shopMoney { amount currencyCode } }
         refundLineItems(first: 50) { nodes { quantity lineItem { sku } subtotalSet { shopMoney { amount currencyCode } } } } }
@@ -672,18 +672,38 @@ pub struct CustomerNode {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub phone: Option<String>,
+    /// The customer's own address, which may differ from where this
+    /// order goes (a gift, an office).
+    #[serde(default)]
+    pub default_address: Option<AddressNode>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressNode {
+    #[serde(default)]
     pub name: Option<String>,
     pub address1: Option<String>,
     pub address2: Option<String>,
     pub city: Option<String>,
     pub zip: Option<String>,
     pub country_code_v2: Option<String>,
+    #[serde(default)]
     pub phone: Option<String>,
+}
+
+impl AddressNode {
+    fn into_address(self) -> Address {
+        Address {
+            name: self.name,
+            line1: self.address1,
+            line2: self.address2,
+            city: self.city,
+            postcode: self.zip,
+            country: self.country_code_v2,
+            phone: self.phone,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -839,7 +859,7 @@ impl OrderNode {
                 first_name: c.first_name,
                 last_name: c.last_name,
                 phone: c.phone.or(self.phone),
-                addresses: vec![],
+                addresses: c.default_address.map(AddressNode::into_address).into_iter().collect(),
             },
             None => Customer { email: self.email, phone: self.phone, ..Customer::default() },
         };
@@ -883,15 +903,7 @@ impl OrderNode {
             updated_at: self.updated_at,
             status,
             customer,
-            shipping_address: self.shipping_address.map(|a| Address {
-                name: a.name,
-                line1: a.address1,
-                line2: a.address2,
-                city: a.city,
-                postcode: a.zip,
-                country: a.country_code_v2,
-                phone: a.phone,
-            }),
+            shipping_address: self.shipping_address.map(AddressNode::into_address),
             lines,
             shipping_lines,
             tax_lines,
@@ -914,7 +926,8 @@ mod tests {
         "totalDiscountsSet":{"shopMoney":{"amount":"2.00","currencyCode":"EUR"}},
         "shippingLines":{"edges":[{"node":{"title":"Standard","originalPriceSet":{"shopMoney":{"amount":"4.90","currencyCode":"EUR"}}}}]},
         "taxLines":[{"title":"VAT","rate":0.0,"priceSet":{"shopMoney":{"amount":"0.00","currencyCode":"EUR"}}},{"title":"Reduced VAT","rate":0.07,"priceSet":{"shopMoney":{"amount":"0.51","currencyCode":"EUR"}}}],
-        "customer":{"id":"gid://shopify/Customer/7","email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","phone":null},
+        "customer":{"id":"gid://shopify/Customer/7","email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","phone":null,
+          "defaultAddress":{"address1":"9 Home Road","address2":null,"city":"Hamburg","zip":"20095","countryCodeV2":"DE"}},
         "shippingAddress":{"name":"Ada Lovelace","address1":"1 Main St","address2":null,"city":"Berlin","zip":"10115","countryCodeV2":"DE","phone":null},
         "lineItems":{"edges":[{"node":{"sku":"MUG-1","title":"Mug","quantity":2,"originalUnitPriceSet":{"shopMoney":{"amount":"19.99","currencyCode":"EUR"}}}}]}
         }}],"pageInfo":{"hasNextPage":true,"endCursor":"c1"}}},
@@ -941,6 +954,12 @@ mod tests {
         assert_eq!(order.lines[0].quantity, 2);
         assert_eq!(order.customer.display_name(), "Ada Lovelace");
         assert_eq!(order.shipping_address.and_then(|a| a.postcode).as_deref(), Some("10115"));
+        let home = order.customer.addresses.first().expect("the customer's own address");
+        assert_eq!(
+            (home.line1.as_deref(), home.postcode.as_deref(), home.country.as_deref()),
+            (Some("9 Home Road"), Some("20095"), Some("DE")),
+            "the customer's default address, apart from where this order goes"
+        );
     }
 
     #[test]

@@ -53,6 +53,10 @@ async fn the_export_reads_what_the_pages_read() {
     exported.sort_by(|a, b| a.id.cmp(&b.id));
     paged.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(exported, paged, "the export and the pages read the same orders");
+    assert!(
+        exported.iter().all(|o| o.customer.addresses.first().is_some_and(|a| a.postcode.is_some())),
+        "each order brings its customer's own address (their default), by export and by pages alike"
+    );
     let o = exported.iter().find(|o| o.id == mug).expect("the refunded order");
     assert_eq!(o.refunds.len(), 1);
     assert_eq!(o.refunds[0].lines.len(), 1, "a refund's lines come from reading the order again");

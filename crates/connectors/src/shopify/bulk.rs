@@ -31,7 +31,7 @@ pub const BULK_ORDERS_QUERY: &str = r#"{ orders { edges { node {
   totalDiscountsSet { shopMoney { amount currencyCode } }
   shippingLines { edges { node { __typename title originalPriceSet { shopMoney { amount currencyCode } } } } }
   taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
-  customer { id email firstName lastName phone }
+  customer { id email firstName lastName phone defaultAddress { address1 address2 city zip countryCodeV2 } }
   shippingAddress { name address1 address2 city zip countryCodeV2 phone }
   refunds { id createdAt note totalRefundedSet { shopMoney { amount currencyCode } } }
   lineItems { edges { node { __typename sku title quantity originalUnitPriceSet { shopMoney { amount currencyCode } } } } }

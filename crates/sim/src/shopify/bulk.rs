@@ -305,8 +305,10 @@ fn rendered(shop: &ShopifySim, variants: bool, positions: &[usize]) -> String {
             .map(|v| format!("{}\n", super::variant_node(v)))
             .collect()
     } else {
+        // Before the orders' lock: placing an order takes the two the other way round.
+        let addresses = shop.default_addresses();
         let orders = shop.orders.lock().unwrap_or_else(|e| e.into_inner());
-        positions.iter().filter_map(|&i| orders.get(i)).map(|o| lines(&o.node)).collect()
+        positions.iter().filter_map(|&i| orders.get(i)).map(|o| lines(&addresses.served(&o.node))).collect()
     }
 }
 

@@ -11,6 +11,7 @@ use super::{charge, first_arg, parse_updated_since, ts, user_error, ShopifySim};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// One customer as the store holds it.
 #[derive(Debug, Clone)]
@@ -29,8 +30,8 @@ pub(crate) struct StoreCustomer {
 const ADDRESS_KEYS: [&str; 5] = ["address1", "address2", "city", "zip", "countryCodeV2"];
 
 impl StoreCustomer {
-    fn node(&self) -> Value {
-        let address = self.address.as_ref().map(|a| {
+    fn default_address(&self) -> Option<Value> {
+        self.address.as_ref().map(|a| {
             let mut m = serde_json::Map::new();
             m.insert(
                 "id".into(),
@@ -40,13 +41,33 @@ impl StoreCustomer {
                 m.insert((*k).into(), json!(v));
             }
             Value::Object(m)
-        });
+        })
+    }
+
+    fn node(&self) -> Value {
+        let address = self.default_address();
         json!({
             "id": self.id, "firstName": self.first_name, "lastName": self.last_name, "updatedAt": ts(self.updated_at),
             "defaultEmailAddress": self.email.as_ref().map(|e| json!({ "emailAddress": e })),
             "defaultPhoneNumber": self.phone.as_ref().map(|p| json!({ "phoneNumber": p })),
             "defaultAddress": address,
         })
+    }
+}
+
+/// See [`ShopifySim::default_addresses`].
+pub(crate) struct DefaultAddresses(HashMap<String, Value>);
+
+impl DefaultAddresses {
+    /// The order node as served: its `customer` with `defaultAddress`.
+    pub(crate) fn served(&self, node: &Value) -> Value {
+        let mut node = node.clone();
+        if let Some(customer) = node.get_mut("customer").and_then(Value::as_object_mut) {
+            let id = customer.get("id").and_then(Value::as_str).unwrap_or_default();
+            let address = self.0.get(id).cloned().unwrap_or(Value::Null);
+            customer.insert("defaultAddress".into(), address);
+        }
+        node
     }
 }
 
@@ -72,6 +93,14 @@ impl ShopifySim {
             address: a.is_object().then(|| ADDRESS_KEYS.map(|k| text(&a[k]))),
             address_id,
         });
+    }
+
+    /// Customer id → its `defaultAddress` now, for the `customer` of the
+    /// orders being served (an order shows its customer as they are today,
+    /// edits included).
+    pub(crate) fn default_addresses(&self) -> DefaultAddresses {
+        let customers = self.customers.lock().unwrap_or_else(|e| e.into_inner());
+        DefaultAddresses(customers.iter().map(|c| (c.id.clone(), c.default_address().unwrap_or(Value::Null))).collect())
     }
 
     /// The customer as the Admin API shows it.
