@@ -404,6 +404,33 @@ async fn customers_are_matched_by_email_then_by_name_and_postcode() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_to_a_new_place_adds_that_address_once_even_when_the_answer_is_lost() {
+    let s = scenario(0).await;
+    let (shop, erp) = (&s.sim.sim.shopify, &s.sim.sim.erpnext);
+    let at = chrono::Utc::now() - chrono::Duration::seconds(5);
+    shop.place_order_by("Ada", "Lovelace", Some("ada@example.com"), "10115", at);
+    s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(erp.documents("Address").len(), 1, "her own address, made with her");
+
+    // A gift to Hamburg: the new Address is saved but its answer is lost.
+    shop.place_order_by("Ada", "Lovelace", Some("ada@example.com"), "20095", at + chrono::Duration::seconds(1));
+    erp.faults.lose_responses_after_commit(1);
+    s.engine.sync_until_idle().await.expect("sync");
+    let postcodes: Vec<_> = erp
+        .documents("Address")
+        .iter()
+        .filter_map(|a| a.get("pincode").and_then(|p| p.as_str()).map(str::to_owned))
+        .collect();
+    assert_eq!(postcodes, ["10115", "20095"], "the retry found the saved address instead of adding it again");
+    let orders = erp.documents("Sales Order");
+    assert_eq!(orders.len(), 2, "both orders posted once");
+    let gift = orders[1].get("shipping_address_name").and_then(|a| a.as_str()).expect("the gift names its address");
+    let hamburg =
+        erp.documents("Address").into_iter().find(|a| a.get("pincode").and_then(|p| p.as_str()) == Some("20095"));
+    assert_eq!(hamburg.and_then(|a| a.get("name").cloned()).as_ref().and_then(|n| n.as_str()), Some(gift));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refunds_become_credit_notes_once_and_to_the_cent() {
     let s = scenario(3).await;
     s.engine.sync_until_idle().await.expect("orders posted");

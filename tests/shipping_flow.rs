@@ -114,3 +114,40 @@ async fn a_document_without_an_address_is_refused_alone_and_booked_once_fixed() 
     assert_eq!(s.sim.sim.easypost.purchased_count(&notes[0]), 1);
     assert!(delivery_note(&s, &notes[0]).get("tracking_number").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_order_to_another_place_is_shipped_there_not_to_their_first_address() {
+    let s = scenario(0).await;
+    let shop = &s.sim.sim.shopify;
+    let at = chrono::Utc::now() - chrono::Duration::seconds(10);
+    let ada = Some("ada@example.com");
+    let home = shop.place_order_by("Ada", "Lovelace", ada, "10115", at);
+    let gift = shop.place_order_by("Ada", "Lovelace", ada, "10999", at + chrono::Duration::seconds(1));
+    let again = shop.place_order_by("Ada", "Lovelace", ada, "10999", at + chrono::Duration::seconds(2));
+    let notes = shipped(&s, 3).await;
+    let r = s.engine.sync_until_idle().await.expect("sync");
+    assert_eq!(r.by_flow["shipping"].failed, 0, "{r:?}");
+
+    let erp = &s.sim.sim.erpnext;
+    assert_eq!(erp.documents("Customer").len(), 1, "one customer for one email");
+    let addresses = erp.documents("Address");
+    let postcode_of = |name: &str| {
+        let a = addresses.iter().find(|a| a.get("name").and_then(Value::as_str) == Some(name)).expect("address");
+        a.get("pincode").and_then(Value::as_str).expect("postcode").to_owned()
+    };
+    let wanted = |order: &str| if order == home { "10115" } else { "10999" };
+    for dn in &notes {
+        let order = store_order_of(&s, dn);
+        assert!([&home, &gift, &again].contains(&&order));
+        let address = delivery_note(&s, dn)["shipping_address_name"].as_str().expect("an address").to_owned();
+        assert_eq!(postcode_of(&address), wanted(&order), "{dn} goes where its order goes");
+    }
+    let mut postcodes: Vec<String> =
+        addresses.iter().filter_map(|a| a.get("pincode").and_then(Value::as_str).map(str::to_owned)).collect();
+    postcodes.sort();
+    assert_eq!(postcodes, ["10115", "10999"], "each place once, whatever order the orders were posted in");
+    let customer = &erp.documents("Customer")[0];
+    let primary = customer.get("customer_primary_address").and_then(Value::as_str).expect("a primary address");
+    assert_eq!(postcode_of(primary), "10115", "the customer's own address (the store's default) is the primary one");
+    assert_eq!(s.sim.sim.easypost.shipments().len(), 3, "one label each");
+}

@@ -11,6 +11,7 @@
 //! (`shopify_order_id` by default, as ERPNext's own Shopify integration
 //! does), which is how we look an order up before ever creating it.
 
+mod addresses;
 mod customers;
 mod refunds;
 mod shipping;
@@ -66,6 +67,9 @@ pub struct ErpNext {
     /// Customer names by email, as found or made: a returning customer's
     /// next order needs no lookup. Forgotten when an order naming one is refused.
     customers: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Address names by customer and place (`addresses::place_key`), as
+    /// found or made for orders' shipping addresses.
+    addresses: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl ErpNext {
@@ -125,6 +129,7 @@ impl ErpNext {
             client: http::client(http::timeout_setting(settings)?),
             customer_lock: tokio::sync::Mutex::new(()),
             customers: Default::default(),
+            addresses: Default::default(),
         })
     }
 
@@ -260,10 +265,9 @@ impl ErpNext {
                 return string_field(found, "name", "Customer");
             }
         }
-        let address = order.shipping_address.as_ref();
-        let postcode = address.and_then(|a| a.postcode.as_deref()).filter(|p| !p.trim().is_empty());
-        if let Some(postcode) = postcode {
-            if let Some(customer) = self.customer_by_address(&name, postcode).await? {
+        let shipping = addresses::usable(order.shipping_address.as_ref());
+        if let Some(postcode) = shipping.and_then(|a| a.postcode.as_deref()) {
+            if let Some(customer) = self.customer_by_address(&name, postcode.trim()).await? {
                 return Ok(customer);
             }
         } else if order.customer.email.is_none() {
@@ -288,25 +292,14 @@ impl ErpNext {
             )
             .await?;
         let customer = string_field(&created, "name", "Customer")?;
-        if let (Some(a), Some(_)) = (address, postcode) {
-            let mut doc = json!({
-                "address_title": name,
-                "address_type": "Shipping",
-                "address_line1": a.line1.clone().unwrap_or_default(),
-                "address_line2": a.line2,
-                "city": a.city.clone().unwrap_or_default(),
-                "pincode": a.postcode,
-                "phone": a.phone,
-                "links": [{ "link_doctype": "Customer", "link_name": customer }],
-            });
-            if let Some(country) = a.country.as_deref().and_then(country_name) {
-                doc["country"] = json!(country);
-            }
-            let address = self.call(Method::POST, &self.resource_url("Address"), &[], Some(&doc)).await?;
+        // The customer's own address when the store knows it, else where
+        // this order goes: one order's destination is not the customer's home.
+        let own = addresses::usable(order.customer.addresses.first());
+        if let Some((a, kind)) = own.map(|a| (a, "Billing")).or(shipping.map(|a| (a, "Shipping"))) {
+            let address = self.create_address(&customer, &name, a, kind).await?;
             // As the Customer form's quick entry does: the first address is the primary one.
             let url = format!("{}/{}", self.resource_url("Customer"), urlencoding::encode(&customer));
-            let primary = json!({ "customer_primary_address": string_field(&address, "name", "Address")? });
-            self.call(Method::PUT, &url, &[], Some(&primary)).await?;
+            self.call(Method::PUT, &url, &[], Some(&json!({ "customer_primary_address": address }))).await?;
         }
         Ok(customer)
     }
@@ -416,6 +409,7 @@ impl Erp for ErpNext {
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
         crate::order_check::postable(order)?;
         let customer = self.ensure_customer(order).await?;
+        let ship_to = self.order_address(&customer, order).await?;
         let local_date = order.created_at.with_timezone(&self.tz).date_naive();
         let mut items = Vec::with_capacity(order.lines.len());
         for (i, line) in order.lines.iter().enumerate() {
@@ -444,6 +438,9 @@ impl Erp for ErpNext {
             "items": items,
         });
         doc[self.ref_field.as_str()] = json!(order.id);
+        if let Some(address) = ship_to {
+            doc["shipping_address_name"] = json!(address);
+        }
         if let Some(d) = order.discount.as_ref().filter(|d| !d.amount.is_zero()) {
             doc["apply_discount_on"] = json!("Grand Total");
             doc["discount_amount"] = json!(d.amount.to_string());
@@ -454,6 +451,9 @@ impl Erp for ErpNext {
                 if let (Some(email), ConnectorError::Rejected { .. }) = (&order.customer.email, &e) {
                     // Perhaps the customer was merged or deleted: look it up again next time.
                     self.customers.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
+                }
+                if matches!(e, ConnectorError::Rejected { .. }) {
+                    self.forget_addresses(&customer);
                 }
                 return Err(e);
             }

@@ -399,7 +399,7 @@ impl ErpNextSim {
     }
 
     /// The warehouse ships a Sales Order: a submitted Delivery Note made
-    /// against it (items, customer, its address, net weight), as the desk's
+    /// against it (items, customer, the order's shipping address, net weight), as the desk's
     /// "Create → Delivery Note" then "Submit" would. Returns its name.
     pub fn ship_sales_order(&self, sales_order: &str, weight_kg: f64) -> Option<String> {
         let modified = self.now_local();
@@ -412,6 +412,8 @@ impl ErpNextSim {
             })?
             .clone();
         let customer = so.get("customer").and_then(Value::as_str)?.to_owned();
+        // The order's own shipping address, else (as ERPNext fills it) the customer's.
+        let own = so.get("shipping_address_name").filter(|a| a.is_string()).cloned();
         let address = docs.get("Address").and_then(|l| {
             l.iter().find(|a| {
                 a.get("links")
@@ -419,7 +421,7 @@ impl ErpNextSim {
                     .is_some_and(|links| links.iter().any(|r| r.get("link_name") == Some(&json!(customer))))
             })
         });
-        let address = address.and_then(|a| a.get("name").cloned()).unwrap_or(Value::Null);
+        let address = own.or_else(|| address.and_then(|a| a.get("name").cloned())).unwrap_or(Value::Null);
         let items: Vec<Value> = so
             .get("items")
             .and_then(Value::as_array)
@@ -823,6 +825,11 @@ fn validate_selling(doc: &mut Map<String, Value>, docs: &Docs, doctype: &str) ->
     let customer = doc.get("customer").and_then(Value::as_str).unwrap_or_default().to_owned();
     if !exists(docs, "Customer", &customer) {
         return Err(link_error("Customer", &customer));
+    }
+    if let Some(address) = doc.get("shipping_address_name").and_then(Value::as_str) {
+        if !exists(docs, "Address", address) {
+            return Err(link_error("Shipping Address Name", address));
+        }
     }
     let Some(items) = doc.get_mut("items").and_then(Value::as_array_mut) else {
         return Err(frappe_error(StatusCode::EXPECTATION_FAILED, "ValidationError", "items must be a list"));

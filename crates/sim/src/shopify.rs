@@ -382,7 +382,8 @@ impl ShopifySim {
             .collect()
     }
 
-    /// Places one order (one Blue Mug) by a given person, shipped in Germany. Returns its id.
+    /// Places one order (one Blue Mug) by a given person, shipped to 1 Market
+    /// Street, `postcode` Berlin. Returns its id.
     pub fn place_order_by(
         &self,
         first: &str,
@@ -395,7 +396,9 @@ impl ShopifySim {
         let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(o) = orders.iter_mut().find(|o| o.node["id"] == id.as_str()) {
             o.node["email"] = json!(email);
-            o.node["customer"] = json!({ "id": format!("gid://shopify/Customer/{}", o.id), "email": email, "firstName": first, "lastName": last, "phone": null });
+            // One customer per email, as in Shopify; a guest is a customer of one order.
+            let customer = email.map_or(o.id, |e| 7_000_000_000u64 + fnv(e) % 1_000_000_000);
+            o.node["customer"] = json!({ "id": format!("gid://shopify/Customer/{customer}"), "email": email, "firstName": first, "lastName": last, "phone": null });
             o.node["shippingAddress"]["name"] = json!(format!("{first} {last}"));
             o.node["shippingAddress"]["zip"] = json!(postcode);
             o.node["shippingAddress"]["city"] = json!("Berlin");
@@ -662,7 +665,9 @@ fn orders(shop: &ShopifySim, vars: &Value) -> Result<Value, Response> {
         (page, rest.len() > first)
     };
     let extensions = charge(shop, requested, 2.0 + matching.len() as f64 * 1.5)?;
-    let edges: Vec<Value> = matching.iter().map(|o| json!({ "cursor": encode_cursor(o), "node": o.node })).collect();
+    let addresses = shop.default_addresses();
+    let edges: Vec<Value> =
+        matching.iter().map(|o| json!({ "cursor": encode_cursor(o), "node": addresses.served(&o.node) })).collect();
     let end_cursor = matching.last().map(encode_cursor);
     Ok(json!({
         "data": { "orders": { "edges": edges, "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor } } },
