@@ -168,6 +168,18 @@ impl EasyPost {
         )))
     }
 
+    /// The shipment stored with the request's reference, if it was booked
+    /// for the request's order (printed on the label as `print_custom_1`);
+    /// see `Courier::find_booking`.
+    async fn booked_for(&self, request: &ShipmentRequest) -> Result<Option<Value>> {
+        let found = self.by_reference(&request.reference).await?;
+        if let Some(s) = &found {
+            let order = s.get("options").and_then(|o| o.get("print_custom_1")).and_then(Value::as_str);
+            crate::traits::same_order(SYSTEM, request, order)?;
+        }
+        Ok(found)
+    }
+
     /// Creates the shipment with its rates (not yet bought).
     async fn create(&self, request: &ShipmentRequest) -> Result<Value> {
         let body = json!({ "shipment": {
@@ -207,10 +219,17 @@ impl Courier for EasyPost {
         }
     }
 
+    async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
+        match self.booked_for(request).await? {
+            Some(s) if is_bought(&s) => Ok(Some(to_shipment(&s)?)),
+            _ => Ok(None),
+        }
+    }
+
     async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment> {
         let _one_at_a_time = self.booking.lock().await;
         let service = request.service.as_deref().or(self.service.as_deref());
-        let bought = match self.by_reference(&request.reference).await? {
+        let bought = match self.booked_for(request).await? {
             Some(s) if is_bought(&s) => s,
             Some(unbought) => self.buy(&unbought, service).await?,
             None => {

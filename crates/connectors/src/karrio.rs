@@ -186,6 +186,18 @@ impl Karrio {
         )))
     }
 
+    /// The shipment stored with the request's reference, if it was booked
+    /// for the request's order (`metadata.ferry_order`); see
+    /// `Courier::find_booking`.
+    async fn booked_for(&self, request: &ShipmentRequest) -> Result<Option<Value>> {
+        let found = self.by_reference(&request.reference).await?;
+        if let Some(s) = &found {
+            let order = s.get("metadata").and_then(|m| m.get("ferry_order")).and_then(Value::as_str);
+            crate::traits::same_order(SYSTEM, request, order)?;
+        }
+        Ok(found)
+    }
+
     /// Creates the draft shipment with its rates (not yet bought).
     async fn create(&self, request: &ShipmentRequest) -> Result<Value> {
         // Karrio (and carriers behind it, such as its custom carrier) rates
@@ -275,10 +287,17 @@ impl Courier for Karrio {
         }
     }
 
+    async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
+        match self.booked_for(request).await? {
+            Some(s) if wire::is_bought(&s) => Ok(Some(wire::to_shipment(&s, &self.base, &request.reference)?)),
+            _ => Ok(None),
+        }
+    }
+
     async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment> {
         let _one_at_a_time = self.booking.lock().await;
         let service = request.service.as_deref().or(self.service.as_deref());
-        let bought = match self.by_reference(&request.reference).await? {
+        let bought = match self.booked_for(request).await? {
             Some(s) if wire::is_bought(&s) => s,
             Some(draft) => self.buy(&draft, service).await?,
             None => {

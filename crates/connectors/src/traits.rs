@@ -145,6 +145,17 @@ pub trait Courier: Send + Sync {
     /// retry after a crash safe (a second label costs the shop money).
     async fn find_shipment(&self, reference: &str) -> Result<Option<Shipment>>;
 
+    /// As `find_shipment` for this request's reference, and also checks that
+    /// the shipment found was booked for this request's order. One booked for
+    /// another order under the same reference (the ERP's document numbers
+    /// started again: a restored backup, or a second database on one courier
+    /// account) is refused with what to do: taking its tracking number would
+    /// ship this parcel under another's label, and buying again would leave
+    /// two labels under one reference.
+    async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
+        self.find_shipment(&request.reference).await
+    }
+
     /// Books the parcel: creates the shipment with `reference` stored on it,
     /// buys the requested service (or the cheapest rate) and returns it with
     /// its tracking number and label.
@@ -157,4 +168,24 @@ pub trait Courier: Send + Sync {
 
     /// Every scan of the parcel so far, oldest first.
     async fn tracking(&self, shipment: &Shipment) -> Result<Vec<TrackingEvent>>;
+}
+
+/// Refuses a courier shipment found under `request.reference` that was
+/// booked for another order (`booked_for`, as stored on it); see
+/// [`Courier::find_booking`]. A shipment that says nothing of its order
+/// (booked before Ferry stored it, or by a person) is taken as ours.
+pub(crate) fn same_order(system: &str, request: &ShipmentRequest, booked_for: Option<&str>) -> Result<()> {
+    match booked_for.map(str::trim).filter(|o| !o.is_empty()) {
+        Some(other) if other != request.order_ref.trim() => Err(ferry_domain::ConnectorError::Rejected {
+            message: format!(
+                "{system} already has a label under reference {:?}, booked for order {other}, but this parcel is for order {}. Ferry bought no second label and took none: the ERP's shipping document numbers may have started again (a restored backup, or a second database on one {system} account). Look at that label in {system}, void it there if it is stale, then replay this write",
+                request.reference, request.order_ref
+            ),
+            fields: vec![ferry_domain::FieldError {
+                field: "reference".into(),
+                message: format!("booked for order {other}"),
+            }],
+        }),
+        _ => Ok(()),
+    }
 }

@@ -183,3 +183,29 @@ async fn a_failed_delivery_is_an_exception() {
     let events = ep.tracking(&booked).await.expect("tracking");
     assert_eq!(events.last().map(|e| e.status), Some(TrackingStatus::ReturnedToSender));
 }
+
+#[tokio::test]
+async fn a_label_under_our_reference_for_another_order_is_neither_taken_nor_doubled() {
+    let (sim, ep) = start().await;
+    let first = ep.create_shipment(&parcel("DN-0042")).await.expect("booked for #1001");
+    // The ERP's document numbers started again: DN-0042 is now another order's parcel.
+    let other = ShipmentRequest { order_ref: "#2001".into(), ..parcel("DN-0042") };
+    for (what, result) in
+        [("lookup", ep.find_booking(&other).await), ("booking", ep.create_shipment(&other).await.map(Some))]
+    {
+        match result {
+            Err(ConnectorError::Rejected { message, fields }) => {
+                assert!(message.contains("booked for order #1001") && message.contains("for order #2001"), "{message}");
+                assert!(message.contains("void it there if it is stale"), "says what to do: {message}");
+                assert_eq!(fields[0].field, "reference");
+            }
+            other => panic!("{what}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(sim.sim.easypost.shipments().len(), 1, "no second label was bought");
+    assert_eq!(ep.find_booking(&parcel("DN-0042")).await.expect("lookup"), Some(first), "its own order still finds it");
+    // One made in the dashboard says nothing of its order: it is taken as ours, as before.
+    sim.sim.easypost.insert_shipment("DN-0043", Utc::now(), true);
+    let found = ep.find_booking(&parcel("DN-0043")).await.expect("lookup");
+    assert!(found.is_some_and(|s| s.tracking_number.is_some()));
+}

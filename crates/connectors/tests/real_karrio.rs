@@ -220,3 +220,28 @@ async fn a_bad_address_is_rejected_naming_the_field() {
         other => panic!("an unknown carrier connection is a settings problem, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_label_under_our_reference_for_another_order_is_neither_taken_nor_doubled() {
+    let Some((url, token)) = server() else { return };
+    let karrio = connect(&url, &token);
+    let reference = unique("DN-OTHER");
+    karrio.create_shipment(&parcel(&reference)).await.expect("booked for #1001");
+    // The ERP's document numbers started again: the reference is now another order's parcel.
+    let other = ShipmentRequest { order_ref: "#2001".into(), ..parcel(&reference) };
+    for (what, result) in
+        [("lookup", karrio.find_booking(&other).await), ("booking", karrio.create_shipment(&other).await.map(Some))]
+    {
+        match result {
+            Err(ConnectorError::Rejected { message, .. }) => {
+                assert!(message.contains("booked for order #1001") && message.contains("for order #2001"), "{message}");
+            }
+            other => panic!("{what}: expected a refusal, got {other:?}"),
+        }
+    }
+    let list = raw_list(&url, &token, &reference).await;
+    let ours =
+        list["results"].as_array().expect("results").iter().filter(|s| s["reference"] == reference.as_str()).count();
+    assert_eq!(ours, 1, "no second label was bought");
+    assert!(karrio.find_booking(&parcel(&reference)).await.expect("lookup").is_some(), "its own order still finds it");
+}

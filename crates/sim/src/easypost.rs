@@ -89,6 +89,8 @@ struct Stored {
     parcel: Value,
     rates: Vec<Rate>,
     purchase: Option<Purchase>,
+    /// `options.print_custom_1` as sent (text printed on the label).
+    print_custom_1: Option<String>,
 }
 
 #[derive(Clone)]
@@ -271,8 +273,11 @@ impl EasyPostSim {
         if !problems.errors.is_empty() {
             return problems.into_response();
         }
+        let print_custom_1 =
+            shipment.get("options").and_then(|o| o.get("print_custom_1")).and_then(Value::as_str).map(str::to_owned);
         let mut book = self.book();
-        let stored = new_shipment(&mut book, reference, to, from, weight, Utc::now());
+        let mut stored = new_shipment(&mut book, reference, to, from, weight, Utc::now());
+        stored.print_custom_1 = print_custom_1;
         let body = render(&stored);
         book.shipments.push(stored);
         (StatusCode::CREATED, Json(body)).into_response()
@@ -435,6 +440,7 @@ fn new_shipment(
         parcel,
         rates,
         purchase: None,
+        print_custom_1: None,
     }
 }
 
@@ -477,6 +483,15 @@ fn tracker(s: &Stored, p: &Purchase) -> Value {
         "updated_at": time(p.details.last().map_or(p.at, |d| d.datetime)) })
 }
 
+/// The shipment's options: what was sent, with EasyPost's defaults.
+fn options(s: &Stored) -> Value {
+    let mut o = json!({ "currency": "USD", "payment": { "type": "SENDER" } });
+    if let Some(text) = &s.print_custom_1 {
+        o["print_custom_1"] = json!(text);
+    }
+    o
+}
+
 fn render(s: &Stored) -> Value {
     let p = s.purchase.as_ref();
     json!({
@@ -486,7 +501,7 @@ fn render(s: &Stored) -> Value {
         "to_address": s.to_address, "from_address": s.from_address,
         "return_address": s.from_address, "buyer_address": s.to_address,
         "parcel": s.parcel, "customs_info": null, "insurance": null, "is_return": false,
-        "messages": [], "options": { "currency": "USD", "payment": { "type": "SENDER" } },
+        "messages": [], "options": options(s),
         "rates": s.rates.iter().map(|r| render_rate(r, &s.id)).collect::<Vec<_>>(),
         "selected_rate": p.map(|p| render_rate(&p.rate, &s.id)),
         "postage_label": p.map(|p| json!({ "id": p.label_id, "object": "PostageLabel", "label_date": time(p.at),

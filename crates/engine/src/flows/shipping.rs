@@ -257,7 +257,7 @@ pub(crate) async fn book(
             fields: vec![],
         });
     }
-    let (shipment, words) = match courier.find_shipment(&b.request.reference).await? {
+    let (shipment, words) = match courier.find_booking(&b.request).await? {
         Some(s) => (s, "was already booked"),
         None => (courier.create_shipment(&b.request).await?, "booked"),
     };
