@@ -173,10 +173,8 @@ impl EasyPost {
     /// see `Courier::find_booking`.
     async fn booked_for(&self, request: &ShipmentRequest) -> Result<Option<Value>> {
         let found = self.by_reference(&request.reference).await?;
-        if let Some(s) = &found {
-            let order = s.get("options").and_then(|o| o.get("print_custom_1")).and_then(Value::as_str);
-            crate::traits::same_order(SYSTEM, request, order)?;
-        }
+        let order = found.as_ref().and_then(|s| s.pointer("/options/print_custom_1")).and_then(Value::as_str);
+        crate::traits::same_order(SYSTEM, request, order)?;
         Ok(found)
     }
 

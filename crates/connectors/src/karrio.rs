@@ -191,10 +191,8 @@ impl Karrio {
     /// `Courier::find_booking`.
     async fn booked_for(&self, request: &ShipmentRequest) -> Result<Option<Value>> {
         let found = self.by_reference(&request.reference).await?;
-        if let Some(s) = &found {
-            let order = s.get("metadata").and_then(|m| m.get("ferry_order")).and_then(Value::as_str);
-            crate::traits::same_order(SYSTEM, request, order)?;
-        }
+        let order = found.as_ref().and_then(|s| s.pointer("/metadata/ferry_order")).and_then(Value::as_str);
+        crate::traits::same_order(SYSTEM, request, order)?;
         Ok(found)
     }
 
