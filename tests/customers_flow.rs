@@ -112,3 +112,26 @@ async fn a_value_the_other_side_refuses_is_dead_lettered_with_its_reason_and_blo
         "the other customer's change still went through"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_moved_by_the_customers_flow_is_not_named_for_the_old_place_again() {
+    let s = scenario(0).await;
+    let shop = &s.sim.sim.shopify;
+    let at = Utc::now() - chrono::Duration::seconds(30);
+    let first = shop.place_order_by("Ada", "Lovelace", Some("ada@example.com"), "10115", at);
+    s.engine.sync_until_idle().await.expect("the order makes the ERP customer, at 10115");
+    s.engine.sync_until_idle().await.expect("the customers are linked");
+    let store_id = shop.customer_id_by_email("ada@example.com").expect("store customer");
+    // She moves: the store's address changes, and the customers flow moves the ERP's Address with it.
+    assert!(shop.edit_customer(&store_id, "zip", Some("20095"), Utc::now()));
+    assert!(shop.edit_customer(&store_id, "city", Some("Hamburg"), Utc::now()));
+    s.engine.sync_until_idle().await.expect("the move reaches the ERP");
+    // A later order to the old place (a gift) must not name the moved Address.
+    let gift = shop.place_order_by("Ada", "Lovelace", Some("ada@example.com"), "10115", Utc::now());
+    s.engine.sync_until_idle().await.expect("the gift is posted");
+    let orders = s.sim.sim.erpnext.documents("Sales Order");
+    assert_eq!(orders.len(), 2, "{first} and {gift} posted once each");
+    let named = orders[1].get("shipping_address_name").and_then(Value::as_str).expect("the gift names its address");
+    let address = erp_doc(&s, "Address", named);
+    assert_eq!(address.get("pincode").and_then(Value::as_str), Some("10115"), "the gift goes to the old place: {address:?}");
+}

@@ -142,7 +142,7 @@ impl EasyPost {
                 serde_json::from_value(self.send(self.client.get(self.url("shipments")).query(&query)).await?)
                     .map_err(|e| ConnectorError::Protocol(format!("EasyPost shipment list: {e}")))?;
             for s in &page.shipments {
-                if s.get("reference").and_then(Value::as_str) != Some(reference) {
+                if s.get("reference").and_then(Value::as_str) != Some(reference) || is_voided(s) {
                     continue;
                 }
                 if is_bought(s) {
@@ -210,18 +210,11 @@ impl EasyPost {
 #[async_trait]
 impl Courier for EasyPost {
     async fn find_shipment(&self, reference: &str) -> Result<Option<Shipment>> {
-        // Booked means bought: an unbought shipment has no label yet.
-        match self.by_reference(reference).await? {
-            Some(s) if is_bought(&s) => Ok(Some(to_shipment(&s)?)),
-            _ => Ok(None),
-        }
+        bought(self.by_reference(reference).await?)
     }
 
     async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
-        match self.booked_for(request).await? {
-            Some(s) if is_bought(&s) => Ok(Some(to_shipment(&s)?)),
-            _ => Ok(None),
-        }
+        bought(self.booked_for(request).await?)
     }
 
     async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment> {
@@ -327,6 +320,20 @@ fn to_address(a: &Address, email: Option<&str>) -> Value {
         "name": a.name, "street1": a.line1, "street2": a.line2, "city": a.city,
         "zip": a.postcode, "country": a.country, "phone": a.phone, "email": email,
     })
+}
+
+/// The shipment found, if bought: an unbought one has no label yet.
+fn bought(found: Option<Value>) -> Result<Option<Shipment>> {
+    match found {
+        Some(s) if is_bought(&s) => Ok(Some(to_shipment(&s)?)),
+        _ => Ok(None),
+    }
+}
+
+/// A label whose refund was asked for or given: voided, no longer a booking
+/// (as Karrio's `cancelled`).
+fn is_voided(shipment: &Value) -> bool {
+    matches!(shipment.get("refund_status").and_then(Value::as_str), Some("submitted" | "refunded"))
 }
 
 fn is_bought(shipment: &Value) -> bool {

@@ -232,14 +232,13 @@ impl ErpNext {
         self.list_page(doctype, &filters, &fields, "modified desc", 0, limit as usize).await
     }
 
-    /// Finds the customer by email (or by name for guests), creating it if missing.
-    /// Finds the order's customer, matched by email, then by name and
-    /// postcode of a shipping address; creates the customer (and that
-    /// address) when neither matches.
+    /// The customer remembered for this email, if any.
     fn known_customer(&self, email: Option<&String>) -> Option<String> {
         self.customers.lock().unwrap_or_else(|e| e.into_inner()).get(email?).cloned()
     }
 
+    /// The order's customer: remembered by email, else found or made (see
+    /// `find_or_make_customer`), one at a time.
     async fn ensure_customer(&self, order: &Order) -> Result<String> {
         let email = order.customer.email.as_ref();
         if let Some(known) = self.known_customer(email) {
@@ -256,6 +255,10 @@ impl ErpNext {
         Ok(customer)
     }
 
+    /// Finds the order's customer, matched by email, then by name and
+    /// postcode of the shipping address (by name alone for a guest with
+    /// neither); creates the customer, with their own address (else the
+    /// shipping one) as the primary, when nothing matches.
     async fn find_or_make_customer(&self, order: &Order) -> Result<String> {
         let name = order.customer.display_name();
         if let Some(email) = &order.customer.email {
@@ -298,8 +301,7 @@ impl ErpNext {
         if let Some((a, kind)) = own.map(|a| (a, "Billing")).or(shipping.map(|a| (a, "Shipping"))) {
             let address = self.create_address(&customer, &name, a, kind).await?;
             // As the Customer form's quick entry does: the first address is the primary one.
-            let url = format!("{}/{}", self.resource_url("Customer"), urlencoding::encode(&customer));
-            self.call(Method::PUT, &url, &[], Some(&json!({ "customer_primary_address": address }))).await?;
+            self.set_primary_address(&customer, &address).await?;
         }
         Ok(customer)
     }
@@ -409,7 +411,6 @@ impl Erp for ErpNext {
     async fn create_order(&self, order: &Order) -> Result<ErpOrderRef> {
         crate::order_check::postable(order)?;
         let customer = self.ensure_customer(order).await?;
-        let ship_to = self.order_address(&customer, order).await?;
         let local_date = order.created_at.with_timezone(&self.tz).date_naive();
         let mut items = Vec::with_capacity(order.lines.len());
         for (i, line) in order.lines.iter().enumerate() {
@@ -427,6 +428,8 @@ impl Erp for ErpNext {
             items.push(json!({ "item_code": sku, "qty": line.quantity, "rate": line.unit_price.amount.to_string() }));
         }
         let taxes = self.charges(order)?;
+        // After the checks above: an order refused here adds no Address.
+        let ship_to = self.order_address(&customer, order).await?;
         let mut doc = json!({
             "taxes": taxes,
             "customer": customer,
@@ -448,11 +451,12 @@ impl Erp for ErpNext {
         let created = match self.call(Method::POST, &self.resource_url("Sales Order"), &[], Some(&doc)).await {
             Ok(created) => created,
             Err(e) => {
-                if let (Some(email), ConnectorError::Rejected { .. }) = (&order.customer.email, &e) {
-                    // Perhaps the customer was merged or deleted: look it up again next time.
-                    self.customers.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
-                }
                 if matches!(e, ConnectorError::Rejected { .. }) {
+                    // Perhaps the customer or an address was merged or
+                    // deleted: look them up again next time.
+                    if let Some(email) = &order.customer.email {
+                        self.customers.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
+                    }
                     self.forget_addresses(&customer);
                 }
                 return Err(e);

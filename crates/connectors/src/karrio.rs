@@ -186,6 +186,14 @@ impl Karrio {
         )))
     }
 
+    /// The shipment found, if bought: a draft has no label yet.
+    fn bought(&self, found: Option<Value>, reference: &str) -> Result<Option<Shipment>> {
+        match found {
+            Some(s) if wire::is_bought(&s) => Ok(Some(wire::to_shipment(&s, &self.base, reference)?)),
+            _ => Ok(None),
+        }
+    }
+
     /// The shipment stored with the request's reference, if it was booked
     /// for the request's order (`metadata.ferry_order`); see
     /// `Courier::find_booking`.
@@ -278,18 +286,11 @@ impl Karrio {
 #[async_trait]
 impl Courier for Karrio {
     async fn find_shipment(&self, reference: &str) -> Result<Option<Shipment>> {
-        // Booked means bought: a draft has no label yet.
-        match self.by_reference(reference).await? {
-            Some(s) if wire::is_bought(&s) => Ok(Some(wire::to_shipment(&s, &self.base, reference)?)),
-            _ => Ok(None),
-        }
+        self.bought(self.by_reference(reference).await?, reference)
     }
 
     async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
-        match self.booked_for(request).await? {
-            Some(s) if wire::is_bought(&s) => Ok(Some(wire::to_shipment(&s, &self.base, &request.reference)?)),
-            _ => Ok(None),
-        }
+        self.bought(self.booked_for(request).await?, &request.reference)
     }
 
     async fn create_shipment(&self, request: &ShipmentRequest) -> Result<Shipment> {

@@ -152,9 +152,7 @@ pub trait Courier: Send + Sync {
     /// account) is refused with what to do: taking its tracking number would
     /// ship this parcel under another's label, and buying again would leave
     /// two labels under one reference.
-    async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>> {
-        self.find_shipment(&request.reference).await
-    }
+    async fn find_booking(&self, request: &ShipmentRequest) -> Result<Option<Shipment>>;
 
     /// Books the parcel: creates the shipment with `reference` stored on it,
     /// buys the requested service (or the cheapest rate) and returns it with

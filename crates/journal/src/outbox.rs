@@ -52,7 +52,7 @@ pub struct NewWrite {
     pub supersedes: bool,
 }
 
-/// What a landed write leads to (see `Journal::finish_write_then`).
+/// What a landed write leads to (see `Journal::finish_writes`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Followups<'a> {
     pub writes: &'a [NewWrite],
@@ -264,7 +264,9 @@ impl Journal {
         raw.as_deref().map(parse_ts).transpose()
     }
 
-    /// Marks a write as being executed; counts the attempt.
+    /// Marks a write as being executed; counts the attempt. (The app uses
+    /// the batch call; this one-row case is for tests.)
+    #[cfg(test)]
     pub fn start_write(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.start_writes(&[id], now)
     }
@@ -284,7 +286,9 @@ impl Journal {
     }
 
     /// Records success: the row is done and the link from source record to
-    /// remote record exists, in one transaction.
+    /// remote record exists, in one transaction. (The app uses the batch
+    /// call; this one-row case is for tests.)
+    #[cfg(test)]
     pub fn finish_write(
         &self,
         row: &OutboxRow,

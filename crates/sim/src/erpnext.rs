@@ -413,15 +413,23 @@ impl ErpNextSim {
             .clone();
         let customer = so.get("customer").and_then(Value::as_str)?.to_owned();
         // The order's own shipping address, else (as ERPNext fills it) the customer's.
-        let own = so.get("shipping_address_name").filter(|a| a.is_string()).cloned();
-        let address = docs.get("Address").and_then(|l| {
-            l.iter().find(|a| {
-                a.get("links")
-                    .and_then(Value::as_array)
-                    .is_some_and(|links| links.iter().any(|r| r.get("link_name") == Some(&json!(customer))))
-            })
-        });
-        let address = own.or_else(|| address.and_then(|a| a.get("name").cloned())).unwrap_or(Value::Null);
+        let customers = || {
+            docs.get("Address")?
+                .iter()
+                .find(|a| {
+                    a.get("links")
+                        .and_then(Value::as_array)
+                        .is_some_and(|links| links.iter().any(|r| r.get("link_name") == Some(&json!(customer))))
+                })?
+                .get("name")
+                .cloned()
+        };
+        let address = so
+            .get("shipping_address_name")
+            .filter(|a| a.is_string())
+            .cloned()
+            .or_else(customers)
+            .unwrap_or(Value::Null);
         let items: Vec<Value> = so
             .get("items")
             .and_then(Value::as_array)

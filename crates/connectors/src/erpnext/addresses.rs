@@ -13,7 +13,7 @@ use super::{country_name, string_field, ErpNext};
 use crate::Result;
 use ferry_domain::{Address, Order};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// What makes two addresses the same place: street, postcode, city and
 /// country, compared without case or surrounding spaces.
@@ -97,17 +97,7 @@ impl ErpNext {
         let fields = json!(["name", "address_line1", "address_line2", "city", "pincode", "country"]);
         let wanted = place_key(customer, a);
         for row in self.list("Address", filters, fields, 100).await? {
-            let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
-            let here = Address {
-                line1: text("address_line1"),
-                line2: text("address_line2"),
-                city: text("city"),
-                postcode: text("pincode"),
-                // Stored in words; compared as the order's code.
-                country: text("country").and_then(|c| super::customers::country_code(&c)),
-                ..Address::default()
-            };
-            if place_key(customer, &here) == wanted {
+            if place_key(customer, &super::customers::address_of(&row)) == wanted {
                 return string_field(&row, "name", "Address").map(Some);
             }
         }

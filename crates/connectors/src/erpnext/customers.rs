@@ -30,7 +30,27 @@ fn text(v: &Value, field: &str) -> Option<String> {
     v.get(field).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// An ERPNext Address (a document or a list row) as Ferry's `Address`; its
+/// country, stored in words, as the ISO code.
+pub(super) fn address_of(a: &Value) -> Address {
+    Address {
+        name: text(a, "address_title"),
+        line1: text(a, "address_line1"),
+        line2: text(a, "address_line2"),
+        city: text(a, "city"),
+        postcode: text(a, "pincode"),
+        country: text(a, "country").and_then(|c| country_code(&c)),
+        phone: text(a, "phone"),
+    }
+}
+
 impl ErpNext {
+    /// Makes Address `address` the customer's primary one.
+    pub(super) async fn set_primary_address(&self, customer: &str, address: &str) -> Result<()> {
+        let body = json!({ "customer_primary_address": address });
+        self.call(Method::PUT, &self.doc_url("Customer", customer), &[], Some(&body)).await.map(|_| ())
+    }
+
     fn doc_url(&self, doctype: &str, name: &str) -> String {
         format!("{}/{}", self.resource_url(doctype), urlencoding::encode(name))
     }
@@ -103,15 +123,7 @@ impl ErpNext {
                 Some(a) => Some(a),
                 None => self.customer_address(&json!({}), &name).await?,
             };
-            let address = address.map(|a| Address {
-                name: text(&a, "address_title"),
-                line1: text(&a, "address_line1"),
-                line2: text(&a, "address_line2"),
-                city: text(&a, "city"),
-                postcode: text(&a, "pincode"),
-                country: text(&a, "country").and_then(|c| country_code(&c)),
-                phone: text(&a, "phone"),
-            });
+            let address = address.as_ref().map(address_of);
             out.push(CustomerReading {
                 id: name.clone(),
                 updated_at: changed.get(&name).map_or(own, |c| (*c).max(own)),
@@ -279,10 +291,11 @@ impl ErpNext {
                 let created =
                     self.call(Method::POST, &self.resource_url("Address"), &[], Some(&Value::Object(fields))).await?;
                 let name = string_field(&created, "name", "Address")?;
-                let body = json!({ "customer_primary_address": name });
-                self.call(Method::PUT, &self.doc_url("Customer", id), &[], Some(&body)).await?;
+                self.set_primary_address(id, &name).await?;
             }
         }
+        // The address changed in place: what was remembered of its place is stale.
+        self.forget_addresses(id);
         Ok(())
     }
 
